@@ -1,0 +1,52 @@
+#!/usr/bin/env bash
+# Set up everything spa2v needs on a Debian/Ubuntu machine with Python >= 3.11:
+#   system packages (apt-get, when run as root) and a virtual environment in .venv.
+#
+#   bash scripts/setup.sh            # core: run the pipeline, the demo
+#   bash scripts/setup.sh test       # + what the test suite needs (torch CPU, diffusers,
+#                                    #   gradio, Chromium for the browser test)
+# Re-running is cheap: each step is skipped when already done.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+profile="${1:-core}"
+
+# Debian packages:
+#  libportaudio2           - `slab` (the MIT KEMAR HRTF set) imports sounddevice
+#  fonts-noto-color-emoji  - the animatic's sprites
+#  openttd-opensfx         - real dry recordings (vehicles, animals) for the simulator
+#  sound-theme-freedesktop - real recordings for the tagging evaluation
+#  chromium                - the web app's end-to-end test (test profile only)
+debs=(libportaudio2 fonts-noto-color-emoji openttd-opensfx sound-theme-freedesktop)
+if [[ "$profile" == test ]]; then debs+=(chromium); fi
+missing=()
+for d in "${debs[@]}"; do dpkg -s "$d" >/dev/null 2>&1 || missing+=("$d"); done
+if ((${#missing[@]})); then
+  if [[ $(id -u) -eq 0 ]] && command -v apt-get >/dev/null; then
+    echo "setup: installing Debian packages: ${missing[*]}"
+    export DEBIAN_FRONTEND=noninteractive
+    apt-get update -qq >/dev/null
+    apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  else
+    echo "setup: please install these Debian packages (as root): ${missing[*]}" >&2
+  fi
+fi
+
+PY="${PYTHON:-python3}"
+if ! "$PY" -c 'import sys; sys.exit(sys.version_info < (3, 11))'; then
+  echo "setup: spa2v needs Python >= 3.11 (found $("$PY" --version 2>&1))" >&2
+  exit 1
+fi
+[[ -x .venv/bin/python ]] || "$PY" -m venv .venv
+stamp=".venv/.spa2v-$profile-$(cat pyproject.toml scripts/setup.sh | sha256sum | cut -c1-16)"
+if [[ ! -f "$stamp" ]]; then
+  echo "setup: installing Python packages ($profile) into .venv"
+  .venv/bin/python -m pip install -q --upgrade pip
+  if [[ "$profile" == test ]]; then
+    # torch first, pinned: a bare `torch` requirement would pull a multi-GB CUDA build.
+    .venv/bin/python -m pip install -q "torch==2.13.0"
+    .venv/bin/python -m pip install -q -e ".[test,ui,diffusion]"
+  else
+    .venv/bin/python -m pip install -q -e .
+  fi
+  touch "$stamp"
+fi

@@ -1,0 +1,3 @@
+from spa2v.interfaces.cli import main
+
+raise SystemExit(main())

@@ -1,0 +1,156 @@
+"""The output of hearing: one :class:`CueTrack` per source, inside a :class:`Cues`.
+
+This module is the contract between hearing, tagging and planning. It holds data and
+(de)serialization only; the estimators that fill it live in sibling modules.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Literal
+
+import numpy as np
+
+from spa2v.io.atomic import write_text_atomic
+
+LateralMotion = Literal["static", "left-to-right", "right-to-left", "other"]
+DepthMotion = Literal["static", "approaching", "receding", "approaching-then-receding", "other"]
+
+CUES_SCHEMA = "spa2v.cues/1"
+
+
+@dataclass
+class Label:
+    """One tag of a source: an AudioSet class, its score and the drawable noun."""
+
+    audio_label: str  # e.g. "Car", as named by the tagger ("unknown" when unsure)
+    score: float  # in [0, 1]
+    noun: str  # drawable noun from the class table, e.g. "car"; "unknown" if none
+    family: str = "unknown"  # coarse family: vehicle, train, aircraft, dog, bell, ...
+
+
+@dataclass
+class CueTrack:
+    """Cue time series for one source, all arrays of the same length (one per frame).
+
+    Angles are in degrees (azimuth positive to the LEFT), levels in dB, frequencies in
+    Hz. Frames where the source is silent have ``active == False``; their direction
+    values are carried over from neighbours (not NaN) but have confidence 0.
+    """
+
+    source_id: int
+    times_s: np.ndarray  # frame centres
+    active: np.ndarray  # bool
+    loudness_db: np.ndarray  # level of this source (dBFS-like, per frame)
+    azimuth_deg: np.ndarray
+    azimuth_confidence: np.ndarray  # in [0, 1]
+    elevation_deg: np.ndarray | None = None  # FOA only
+    distance_proxy: np.ndarray | None = None  # relative distance, 1.0 = loudest frame
+    pitch_hz: np.ndarray | None = None  # NaN where no stable tonal component
+    spectral_centroid_hz: np.ndarray | None = None
+    # Summaries derived from the tracks (filled by the estimators):
+    lateral_motion: LateralMotion = "static"
+    depth_motion: DepthMotion = "static"
+    pitch_change_ratio: float | None = None  # f_end / f_start - 1 over the pass
+    speed_mps: float | None = None  # from the Doppler pass-by fit, when it applies
+    labels: list[Label] = field(default_factory=list)
+
+    @property
+    def span_s(self) -> tuple[float, float]:
+        """First and last active frame time (0, 0 if never active)."""
+        idx = np.flatnonzero(self.active)
+        if idx.size == 0:
+            return (0.0, 0.0)
+        return float(self.times_s[idx[0]]), float(self.times_s[idx[-1]])
+
+    @property
+    def top_label(self) -> Label | None:
+        return self.labels[0] if self.labels else None
+
+    def to_dict(self) -> dict[str, Any]:
+        out: dict[str, Any] = {}
+        for key, value in asdict(self).items():
+            if isinstance(value, np.ndarray):
+                out[key] = _array_to_list(value)
+            else:
+                out[key] = value
+        return out
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> CueTrack:
+        kwargs = dict(data)
+        for key in _ARRAY_FIELDS:
+            if kwargs.get(key) is not None:
+                dtype = bool if key == "active" else float
+                kwargs[key] = np.array(
+                    [np.nan if v is None else v for v in kwargs[key]], dtype=dtype
+                )
+        kwargs["labels"] = [Label(**lab) for lab in kwargs.get("labels", [])]
+        return cls(**kwargs)
+
+
+_ARRAY_FIELDS = (
+    "times_s",
+    "active",
+    "loudness_db",
+    "azimuth_deg",
+    "azimuth_confidence",
+    "elevation_deg",
+    "distance_proxy",
+    "pitch_hz",
+    "spectral_centroid_hz",
+)
+
+
+@dataclass
+class Cues:
+    """Everything heard in one recording."""
+
+    duration_s: float
+    sr: int
+    layout: str  # the ChannelLayout used ("mono", "spaced", "panned", "binaural", "foa")
+    hop_s: float
+    sources: list[CueTrack]
+    audio_path: str | None = None
+    warnings: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "schema": CUES_SCHEMA,
+            "duration_s": self.duration_s,
+            "sr": self.sr,
+            "layout": self.layout,
+            "hop_s": self.hop_s,
+            "audio_path": self.audio_path,
+            "warnings": list(self.warnings),
+            "sources": [s.to_dict() for s in self.sources],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Cues:
+        return cls(
+            duration_s=float(data["duration_s"]),
+            sr=int(data["sr"]),
+            layout=str(data["layout"]),
+            hop_s=float(data["hop_s"]),
+            audio_path=data.get("audio_path"),
+            warnings=list(data.get("warnings", [])),
+            sources=[CueTrack.from_dict(s) for s in data["sources"]],
+        )
+
+    def save(self, path: str | Path) -> Path:
+        """Write as JSON, atomically."""
+        return write_text_atomic(path, json.dumps(self.to_dict(), indent=1))
+
+    @classmethod
+    def load(cls, path: str | Path) -> Cues:
+        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+
+
+def _array_to_list(values: np.ndarray) -> list[Any]:
+    if values.dtype == bool:
+        return [bool(v) for v in values]
+    # JSON has no NaN: write null, read back as NaN.
+    return [None if not np.isfinite(v) else round(float(v), 4) for v in values]

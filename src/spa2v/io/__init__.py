@@ -1,0 +1,1 @@
+"""Reading and writing files: audio in, video out, atomic writes."""
