@@ -1,0 +1,405 @@
+"""The Python API: the ``spa2v`` commands as functions, for scripts and notebooks.
+
+Each function is one stage of the pipeline (``shared/DESIGN.md``) and takes what the
+previous one returns, or a file it wrote:
+
+>>> import spa2v.api as spa2v  # doctest: +SKIP
+>>> cues = spa2v.hear("street.wav")                        # what sounds, where  # doctest: +SKIP
+>>> layout = spa2v.plan(cues, planner="physics", fps=8.0)  # the VSL  # doctest: +SKIP
+>>> spa2v.render(layout, "street.wav", "street.mp4")       # animatic + audio  # doctest: +SKIP
+>>> result = spa2v.run("street.wav", "street.mp4")         # all of it, every file  # doctest: +SKIP
+>>> result.storyboard  # doctest: +SKIP
+PosixPath('street.storyboard.png')
+
+User-caused problems raise :class:`spa2v.errors.Spa2vError` subclasses with a one-line
+message that says what to do.
+"""
+
+from __future__ import annotations
+
+import importlib
+import logging
+import os
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from spa2v.errors import BackendUnavailableError, OutputError, Spa2vError
+from spa2v.hearing.cues import Cues
+from spa2v.io.atomic import atomic_path
+from spa2v.io.audio import DEFAULT_MAX_DURATION_S
+from spa2v.planning.vsl import VSL, load_vsl, save_vsl
+from spa2v.rendering.animatic import DEFAULT_FPS, DEFAULT_SIZE, AnimaticRenderer, n_video_frames
+from spa2v.rendering.storyboard import write_storyboard_from_video
+from spa2v.rendering.video import read_audio_for_mux, write_mp4
+
+log = logging.getLogger(__name__)
+
+PathLike = str | os.PathLike[str]
+
+#: ``progress(stage, done, total)``: called as each stage starts (done = 0) and, while
+#: rendering, after each frame. Stages: "load", "hear", "tag", "plan", "render", "write".
+ProgressCallback = Callable[[str, int, int], None]
+
+GENERATORS = ("animatic", "diffusion")
+
+
+@dataclass
+class RunResult:
+    """Everything :func:`run` wrote, and the objects behind the files."""
+
+    video: Path
+    cues_json: Path
+    layout_json: Path
+    cue_plot: Path | None
+    storyboard: Path | None
+    cues: Cues
+    vsl: VSL
+    warnings: list[str] = field(default_factory=list)
+
+    @property
+    def paths(self) -> dict[str, Path]:
+        """The written files by role, e.g. ``{"video": Path("out.mp4"), ...}``."""
+        named = {
+            "video": self.video,
+            "cues": self.cues_json,
+            "layout": self.layout_json,
+            "cue plot": self.cue_plot,
+            "storyboard": self.storyboard,
+        }
+        return {name: path for name, path in named.items() if path is not None}
+
+
+def output_paths(out_path: PathLike) -> dict[str, Path]:
+    """Where :func:`run` writes its files, next to the video.
+
+    >>> paths = output_paths("out/street.mp4")
+    >>> {k: str(v) for k, v in paths.items()}  # doctest: +NORMALIZE_WHITESPACE
+    {'video': 'out/street.mp4', 'cues': 'out/street.cues.json',
+     'layout': 'out/street.layout.json', 'cue plot': 'out/street.cues.png',
+     'storyboard': 'out/street.storyboard.png'}
+    """
+    video = Path(out_path)
+    base = video.with_suffix("")
+    return {
+        "video": video,
+        "cues": Path(f"{base}.cues.json"),
+        "layout": Path(f"{base}.layout.json"),
+        "cue plot": Path(f"{base}.cues.png"),
+        "storyboard": Path(f"{base}.storyboard.png"),
+    }
+
+
+def check_video_output(out_path: PathLike) -> Path:
+    """Fail early (before any work) when the video cannot be written there."""
+    out = Path(out_path)
+    if out.suffix.lower() != ".mp4":
+        raise OutputError(f"the video must be an .mp4 file, got {out} (use -o NAME.mp4)")
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputError(f"cannot write {out}: folder {folder} does not exist (create it first)")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"cannot write {out}: folder {folder} is not writable")
+    if out.is_dir():
+        raise OutputError(f"cannot write {out}: it is a folder")
+    return out
+
+
+def _check_png_output(path: Path) -> None:
+    if path.suffix.lower() != ".png":
+        raise OutputError(f"the storyboard must be a .png file, got {path}")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputError(f"cannot write {path}: folder {folder} does not exist (create it first)")
+
+
+# -- stages -------------------------------------------------------------------------------
+
+
+def hear(
+    audio_path: PathLike,
+    layout: str | None = None,
+    hop_s: float = 0.025,
+    max_sources: int = 3,
+    tags: bool = True,
+    max_duration_s: float | None = DEFAULT_MAX_DURATION_S,
+    progress: ProgressCallback | None = None,
+) -> Cues:
+    """Hear a recording: cue tracks per source (direction, loudness, motion...) and,
+    with ``tags``, what each source is (YAMNet labels and drawable nouns).
+
+    Parameters
+    ----------
+    audio_path : path
+        Any audio (or video) file ``spa2v.io.audio.load_audio`` reads.
+    layout : str, optional
+        Channel layout ("mono", "spaced", "panned", "binaural", "foa"); detected if None.
+    hop_s : float
+        Cue frame hop in seconds.
+    max_sources : int
+        Separate at most this many sources.
+    tags : bool
+        Run the sound-event tagger on each source (if it cannot run here, the sources
+        stay unlabelled and ``cues.warnings`` says why).
+    max_duration_s : float or None
+        Refuse longer recordings (None: no limit).
+    """
+    from spa2v.hearing.extract import hear as extract_cues
+    from spa2v.io.audio import load_audio
+
+    _report(progress, "load")
+    signal = load_audio(audio_path, layout=layout, max_duration_s=max_duration_s)
+    _report(progress, "hear")
+    cues = extract_cues(signal, hop_s=hop_s, max_sources=max_sources)
+    if tags and cues.sources:
+        from spa2v.hearing.tagging.tag import tag_cues
+
+        _report(progress, "tag")
+        try:
+            cues = tag_cues(signal, cues)
+        except BackendUnavailableError as exc:  # labels are a bonus, not a must
+            cues.warnings.append(f"sources left unlabelled: {exc}")
+    cues.warnings[:0] = [w for w in signal.warnings if w not in cues.warnings]
+    cues.audio_path = str(audio_path)
+    return cues
+
+
+def plan(
+    cues_or_audio: Cues | PathLike,
+    planner: str = "physics",
+    fps: float = 8.0,
+    n_frames: int | None = None,
+    **options: Any,
+) -> VSL:
+    """Plan a Video Scene Layout from cues (a :class:`Cues`, a cues JSON file, or an
+    audio file, which is heard first with default settings).
+
+    ``options`` go to the planner (e.g. ``base_url``, ``model``, ``api_key`` for
+    ``planner="llm"``).
+    """
+    from spa2v.planning import plan as plan_layout
+
+    if isinstance(cues_or_audio, Cues):
+        cues = cues_or_audio
+    elif str(cues_or_audio).lower().endswith(".json"):
+        cues = _load_cues(Path(cues_or_audio))
+    else:
+        cues = hear(cues_or_audio)
+    return plan_layout(cues, planner=planner, fps=fps, n_frames=n_frames, **options)
+
+
+def render(
+    vsl_or_path: VSL | PathLike,
+    audio_path: PathLike,
+    out_path: PathLike,
+    size: tuple[int, int] = DEFAULT_SIZE,
+    fps: float = DEFAULT_FPS,
+    overlay: bool = False,
+    subtitles: bool = False,
+    generator: str = "animatic",
+    storyboard_path: PathLike | None = None,
+    progress: ProgressCallback | None = None,
+    **options: Any,
+) -> Path:
+    """Render a layout as an MP4 with the original audio (H.264 + AAC).
+
+    Parameters
+    ----------
+    vsl_or_path : VSL or path
+        The layout, or a ``spa2v.vsl/1`` JSON file (validated; LayoutError if bad).
+    audio_path : path
+        The recording; the video lasts as long as it (within one frame).
+    out_path : path
+        The ``.mp4`` to write (atomically: no partial file on failure).
+    size : (int, int)
+        Width and height in pixels (even numbers).
+    fps : float
+        Video frame rate.
+    overlay, subtitles : bool
+        Draw the boxes with labels / the keyframe captions (animatic only).
+    generator : {"animatic", "diffusion"}
+        ``diffusion`` needs the ``spa2v[diffusion]`` extra and a GPU-sized model;
+        ``options`` go to it.
+    storyboard_path : path, optional
+        Also write a PNG contact sheet of 6 frames of the video.
+
+    Returns
+    -------
+    Path
+        ``out_path``.
+    """
+    out = check_video_output(out_path)
+    if storyboard_path is not None:
+        _check_png_output(Path(storyboard_path))
+    vsl = vsl_or_path if isinstance(vsl_or_path, VSL) else load_vsl(vsl_or_path)
+    if generator not in GENERATORS:
+        raise Spa2vError(f"unknown generator {generator!r}; choose one of {', '.join(GENERATORS)}")
+    audio_samples, sr = read_audio_for_mux(audio_path)  # checks the audio before any work
+    duration_s = audio_samples.shape[1] / sr
+    if abs(duration_s - vsl.duration) > max(0.5, 0.05 * duration_s):
+        log.warning(
+            "the layout lasts %.1f s but the audio %.1f s; the video follows the audio "
+            "(the last keyframe holds)",
+            vsl.duration,
+            duration_s,
+        )
+    if generator == "diffusion":
+        _report(progress, "render")
+        generate = _diffusion_backend()
+        generate(vsl, Path(audio_path), out, _diffusion_options(options))
+    else:
+        if options:
+            raise Spa2vError(f"the animatic generator takes no options (got {', '.join(options)})")
+        renderer = AnimaticRenderer(vsl, size=size, overlay=overlay, subtitles=subtitles)
+        total = n_video_frames(duration_s, fps)
+        done = 0
+
+        def on_frame() -> None:
+            nonlocal done
+            done += 1
+            if progress is not None and (done % 8 == 0 or done == total):
+                progress("render", done, total)
+
+        _report(progress, "render", 0, total)
+        write_mp4(
+            renderer.frames(fps), fps, out, audio_path=audio_path, n_frames=total, on_frame=on_frame
+        )
+    if storyboard_path is not None:
+        _report(progress, "write")
+        title = f"{Path(audio_path).name}: {vsl.caption}" if vsl.caption else Path(audio_path).name
+        write_storyboard_from_video(out, storyboard_path, title=title)
+    return out
+
+
+def run(
+    audio_path: PathLike,
+    out_path: PathLike,
+    *,
+    layout: str | None = None,
+    max_duration_s: float | None = DEFAULT_MAX_DURATION_S,
+    hop_s: float = 0.025,
+    max_sources: int = 3,
+    tags: bool = True,
+    planner: str = "physics",
+    plan_fps: float = 8.0,
+    n_frames: int | None = None,
+    planner_options: Mapping[str, Any] | None = None,
+    size: tuple[int, int] = DEFAULT_SIZE,
+    fps: float = DEFAULT_FPS,
+    overlay: bool = False,
+    subtitles: bool = False,
+    generator: str = "animatic",
+    generator_options: Mapping[str, Any] | None = None,
+    cue_plot: bool = True,
+    progress: ProgressCallback | None = None,
+) -> RunResult:
+    """Hear -> tag -> plan -> render, writing every intermediate file next to the video.
+
+    Writes ``NAME.mp4``, ``NAME.cues.json``, ``NAME.layout.json``, ``NAME.cues.png``
+    (cue plot) and ``NAME.storyboard.png`` for ``out_path = NAME.mp4``.
+
+    >>> result = run("street.wav", "street.mp4")  # doctest: +SKIP
+    >>> sorted(result.paths)  # doctest: +SKIP
+    ['cue plot', 'cues', 'layout', 'storyboard', 'video']
+    """
+    paths = output_paths(check_video_output(out_path))
+    cues = hear(
+        audio_path,
+        layout=layout,
+        hop_s=hop_s,
+        max_sources=max_sources,
+        tags=tags,
+        max_duration_s=max_duration_s,
+        progress=progress,
+    )
+    cues.save(paths["cues"])
+    plot_path = _plot_cues(cues, paths["cue plot"]) if cue_plot else None
+    _report(progress, "plan")
+    vsl = plan(cues, planner=planner, fps=plan_fps, n_frames=n_frames, **(planner_options or {}))
+    save_vsl(vsl, paths["layout"])
+    render(
+        vsl,
+        audio_path,
+        paths["video"],
+        size=size,
+        fps=fps,
+        overlay=overlay,
+        subtitles=subtitles,
+        generator=generator,
+        storyboard_path=paths["storyboard"],
+        progress=progress,
+        **(generator_options or {}),
+    )
+    return RunResult(
+        video=paths["video"],
+        cues_json=paths["cues"],
+        layout_json=paths["layout"],
+        cue_plot=plot_path,
+        storyboard=paths["storyboard"],
+        cues=cues,
+        vsl=vsl,
+        warnings=list(cues.warnings),
+    )
+
+
+# -- helpers ------------------------------------------------------------------------------
+
+
+def _report(progress: ProgressCallback | None, stage: str, done: int = 0, total: int = 0) -> None:
+    if progress is not None:
+        progress(stage, done, total)
+
+
+def _plot_cues(cues: Cues, path: Path) -> Path | None:
+    """Draw the cue plot; without the plotting module (a partial install) say so in
+    ``cues.warnings`` and go on: the plot is for people, nothing downstream needs it."""
+    try:
+        from spa2v.hearing.plot import plot_cues
+    except ModuleNotFoundError as exc:
+        if exc.name != "spa2v.hearing.plot":
+            raise
+        cues.warnings.append("cue plot skipped: spa2v.hearing.plot is not installed")
+        return None
+    with atomic_path(path) as tmp:  # plot_cues writes where it is told: keep it atomic
+        plot_cues(cues, tmp)
+    return path
+
+
+def _load_cues(path: Path) -> Cues:
+    from spa2v.errors import AudioInputError
+
+    if not path.is_file():
+        raise AudioInputError(f"cues file not found: {path}")
+    try:
+        return Cues.load(path)
+    except (ValueError, KeyError, TypeError) as exc:
+        raise AudioInputError(f"{path} is not a spa2v cues JSON file ({exc})") from None
+
+
+def _diffusion_options(options: dict[str, Any]) -> Any:
+    """What ``generate_diffusion_video`` takes: the CLI's namespace when given (as
+    ``diffusion_options``), else a ``DiffusionOptions`` built from keyword arguments."""
+    if "diffusion_options" in options:
+        return options["diffusion_options"]
+    try:
+        from spa2v.rendering.diffusion.options import DiffusionOptions
+    except ImportError:
+        return dict(options)
+    try:
+        return DiffusionOptions(**options)
+    except TypeError as exc:
+        raise Spa2vError(f"unknown diffusion option: {exc}") from None
+
+
+def _diffusion_backend() -> Callable[..., Path]:
+    """``generate_diffusion_video`` from the optional diffusion generator, imported only
+    when asked for (it pulls in torch)."""
+    try:
+        module = importlib.import_module("spa2v.rendering.diffusion")
+        return module.generate_diffusion_video
+    except (ImportError, AttributeError) as exc:
+        raise BackendUnavailableError(
+            f"the diffusion generator is not available ({exc}); "
+            "install it with: pip install 'spa2v[diffusion]'"
+        ) from None

@@ -1,0 +1,566 @@
+"""The layout benchmark behind ``spa2v bench``.
+
+A deterministic simulated set mirroring the SpA2V paper's benchmark
+(:func:`spa2v.sim.benchmark_scenes`: static instruments left/centre/right indoors, one
+or two at once; vehicles crossing, approaching and receding outdoors; every audio
+format; anechoic and reverberant) is run clip by clip through
+
+    simulate -> hear -> tag -> plan
+
+and each planned layout is scored against the simulator's ground truth with
+:mod:`spa2v.evaluation.layout_metrics`. A trivial "centre box" layout
+(:func:`~spa2v.evaluation.layout_metrics.centre_baseline`) is scored in the same run
+as a floor. Results are pooled per scene type, per audio format and over the formats
+the targets apply to (binaural, spaced pair, FOA; panned stereo and mono are reported
+separately since they carry no or only level-based direction).
+
+Example
+-------
+>>> report = run_benchmark(seed=0, formats=("binaural",), limit=1)  # doctest: +SKIP
+>>> write_report(report, "bench-out")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import time
+from collections.abc import Callable, Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from spa2v.errors import OutputError, Spa2vError
+from spa2v.evaluation.layout_metrics import (
+    ClipScore,
+    TruthTrack,
+    centre_baseline,
+    score_clip,
+    summarize,
+)
+from spa2v.io.atomic import write_text_atomic
+from spa2v.planning.vsl import VSL, VSLFrame
+
+REPORT_SCHEMA = "spa2v.bench/1"
+#: Ground truth and planned boxes are compared on this grid (frames per second).
+EVAL_FPS = 8.0
+#: Formats whose pooled figures are checked against the targets.
+TARGET_FORMATS = ("binaural", "spaced", "foa")
+#: Issue 4's "done when" for the physics planner: (metric, comparison, threshold).
+TARGETS: tuple[tuple[str, str, float], ...] = (
+    ("lcr_acc", ">=", 0.95),
+    ("motion_acc", ">=", 0.95),
+    ("approach_acc", ">=", 0.90),
+    ("centre_error_mean", "<=", 0.06),
+    ("label_acc", ">=", 0.80),
+)
+METHODS = ("planner", "baseline")
+
+#: (key, column title, kind) of the reported metrics, in table order.
+METRIC_COLUMNS: tuple[tuple[str, str, str], ...] = (
+    ("centre_error_mean", "centre err", "err"),
+    ("centre_error_p90", "centre p90", "err"),
+    ("lcr_acc", "L/C/R %", "pct"),
+    ("motion_acc", "motion %", "pct"),
+    ("approach_acc", "appr/rec %", "pct"),
+    ("label_acc", "label %", "pct"),
+    ("label_exact_acc", "exact label %", "pct"),
+    ("miou", "mIoU %", "pct"),
+    ("max_iou", "MaxIoU %", "pct"),
+    ("ltsim", "LTSim %", "pct"),
+    ("docsim", "DocSim %", "pct"),
+)
+
+
+@dataclass
+class ClipResult:
+    """One benchmark clip: what it was and how both methods scored on it."""
+
+    name: str
+    scene_type: str
+    format: str
+    reverberant: bool
+    planner: ClipScore
+    baseline: ClipScore
+    plan_s: float = 0.0  # hear + tag + plan wall time
+    error: str | None = None  # why planning failed (then the planner scored empty)
+    nouns: list[str] = field(default_factory=list)  # "noun (motion)"
+    planned_names: list[str] = field(default_factory=list)  # "name (declared motion)"
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "name": self.name,
+            "scene_type": self.scene_type,
+            "format": self.format,
+            "reverberant": self.reverberant,
+            "plan_s": round(self.plan_s, 3),
+            "error": self.error,
+            "truth": self.nouns,  # "noun (motion)" per true source
+            "planned": self.planned_names,  # "name (motion)" per planned object
+            "planner": summarize(self.planner),
+            "baseline": summarize(self.baseline),
+        }
+
+
+@dataclass
+class BenchmarkReport:
+    """All clip results of one run, with the settings that produced them."""
+
+    seed: int
+    planner: str
+    fps: float
+    formats: list[str]
+    clips: list[ClipResult]
+    seconds: float = 0.0
+
+    def pooled(self, keep: Callable[[ClipResult], bool]) -> dict[str, dict[str, float]]:
+        """Pool the clips that ``keep`` accepts: ``{"planner": ..., "baseline": ...}``."""
+        pools = {method: ClipScore() for method in METHODS}
+        n = 0
+        for clip in self.clips:
+            if keep(clip):
+                n += 1
+                pools["planner"].extend(clip.planner)
+                pools["baseline"].extend(clip.baseline)
+        out = {method: summarize(pool) for method, pool in pools.items()}
+        for method in METHODS:
+            out[method]["n_clips"] = float(n)
+        return out
+
+    def groups(self) -> dict[str, dict[str, dict[str, dict[str, float]]]]:
+        """Pooled figures by scene type, by format, by room, and over target formats."""
+        scene_types = sorted({c.scene_type for c in self.clips})
+        formats = [f for f in self.formats if any(c.format == f for c in self.clips)]
+        target = [f for f in formats if f in TARGET_FORMATS]
+        target_names = ", ".join(TARGET_FORMATS)
+        groups = {
+            f"by scene type ({target_names})": {
+                s: self.pooled(lambda c, s=s: c.scene_type == s and c.format in TARGET_FORMATS)
+                for s in scene_types
+            },
+            "by format": {f: self.pooled(lambda c, f=f: c.format == f) for f in formats},
+            f"by room ({target_names})": {
+                room: self.pooled(
+                    lambda c, r=room: (
+                        c.reverberant == (r == "reverberant") and c.format in TARGET_FORMATS
+                    )
+                )
+                for room in ("anechoic", "reverberant")
+            },
+            "overall": {
+                "+".join(target) or "none": self.pooled(lambda c: c.format in TARGET_FORMATS),
+                "all formats": self.pooled(lambda c: True),
+            },
+        }
+        # Leave out empty groups (e.g. no reverberant clip in a filtered run).
+        return {
+            title: {name: p for name, p in members.items() if p["planner"]["n_clips"] > 0}
+            for title, members in groups.items()
+        }
+
+    def targets(self) -> list[dict[str, Any]]:
+        """The done-when targets checked on the pooled target formats."""
+        pooled = self.pooled(lambda c: c.format in TARGET_FORMATS)
+        rows = []
+        for key, op, threshold in TARGETS:
+            value = pooled["planner"][key]
+            ok = (
+                (value >= threshold if op == ">=" else value <= threshold)
+                if not math.isnan(value)
+                else None
+            )
+            baseline = pooled["baseline"][key]
+            rows.append(
+                {
+                    "metric": key,
+                    "target": f"{op} {threshold:g}"
+                    if key.startswith("centre")
+                    else f"{op} {100 * threshold:g}%",
+                    "planner": value,
+                    "baseline": baseline,
+                    "pass": ok,
+                }
+            )
+        return rows
+
+    def failures(self, max_centre_error: float = 0.1) -> list[dict[str, Any]]:
+        """Clips where the planner got a direction, motion or label wrong, errored, or
+        whose mean centre error exceeds ``max_centre_error``: what to look at first."""
+        rows = []
+        for clip in self.clips:
+            s = clip.summary()["planner"]
+            why = []
+            if clip.error:
+                why.append(f"error: {clip.error}")
+            for key, label in (
+                ("lcr_acc", "L/C/R"),
+                ("motion_acc", "motion"),
+                ("approach_acc", "approach/recede"),
+                ("label_acc", "label"),
+            ):
+                if not math.isnan(s[key]) and s[key] < 1.0:
+                    why.append(f"{label} {s[key]:.0%}")
+            if not math.isnan(s["centre_error_mean"]) and s["centre_error_mean"] > max_centre_error:
+                why.append(f"centre error {s['centre_error_mean']:.3f}")
+            if why:
+                rows.append(
+                    {
+                        "name": clip.name,
+                        "format": clip.format,
+                        "scene_type": clip.scene_type,
+                        "true": clip.nouns,
+                        "planned": clip.planned_names,
+                        "why": "; ".join(why),
+                    }
+                )
+        return rows
+
+    def to_dict(self) -> dict[str, Any]:
+        return _json_safe(
+            {
+                "schema": REPORT_SCHEMA,
+                "seed": self.seed,
+                "planner": self.planner,
+                "fps": self.fps,
+                "eval_fps": EVAL_FPS,
+                "formats": self.formats,
+                "n_clips": len(self.clips),
+                "seconds": round(self.seconds, 1),
+                "targets": self.targets(),
+                "groups": self.groups(),
+                "failures": self.failures(),
+                "clips": [c.summary() for c in self.clips],
+            }
+        )
+
+
+def _json_safe(value: Any) -> Any:
+    """NaN -> None (JSON has no NaN), numpy scalars -> Python, recursively."""
+    if isinstance(value, dict):
+        return {k: _json_safe(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_json_safe(v) for v in value]
+    if isinstance(value, float | np.floating):
+        return None if math.isnan(value) else round(float(value), 5)
+    if isinstance(value, np.integer | np.bool_):
+        return value.item()
+    return value
+
+
+# -- one clip -----------------------------------------------------------------------------
+
+
+def evaluation_times(duration_s: float, eval_fps: float = EVAL_FPS) -> np.ndarray:
+    """The evaluation grid: ``0, 1/eval_fps, ...`` up to and including ``duration_s``."""
+    return np.arange(0.0, duration_s + 1e-9, 1.0 / eval_fps)
+
+
+def accepted_nouns(noun: str, accept_labels: Iterable[str]) -> tuple[str, ...]:
+    """The true noun first, then the nouns of the AudioSet classes the simulator
+    lists as fair answers for the source (e.g. "truck" for a bus).
+
+    Generic parent classes ("Vehicle", "Musical instrument") are left out: their nouns
+    ("car", "musician") would accept a car drawn for a helicopter.
+    """
+    from spa2v.hearing.tagging.classes import class_to_noun, generic_classes
+
+    nouns = [noun]
+    for label in accept_labels:
+        if label in generic_classes():
+            continue
+        info = class_to_noun(label)
+        if info is not None and info.noun not in nouns:
+            nouns.append(info.noun)
+    return tuple(nouns)
+
+
+def truth_tracks(truth: Sequence[Any], times_s: np.ndarray) -> list[TruthTrack]:
+    """Simulator ground truth (``spa2v.sim.SourceTruth``) -> metric tracks on a grid."""
+    tracks = []
+    for source in truth:
+        boxes = np.array(
+            [b if b is not None else (np.nan,) * 4 for b in source.boxes(times_s)], dtype=float
+        )
+        tracks.append(
+            TruthTrack(
+                nouns=accepted_nouns(source.noun, source.accept_labels),
+                motion=source.motion,
+                times_s=times_s,
+                boxes=boxes,
+                audio_label=source.audio_label,
+            )
+        )
+    return tracks
+
+
+def plan_signal(signal: Any, planner: str = "physics", fps: float = 8.0) -> VSL:
+    """The pipeline under test: hear -> tag -> plan."""
+    from spa2v.hearing.extract import hear
+    from spa2v.hearing.tagging.tag import tag_cues
+    from spa2v.planning import plan
+
+    cues = tag_cues(signal, hear(signal))
+    return plan(cues, planner=planner, fps=fps)
+
+
+def _empty_layout(duration_s: float) -> VSL:
+    """What a failed planner is scored as: no objects at all."""
+    return VSL(duration=duration_s, fps=1.0 / duration_s, frames=[VSLFrame(t=0.0)])
+
+
+def run_clip(
+    spec: Any, planner: str = "physics", fps: float = 8.0, fail_fast: bool = False
+) -> ClipResult:
+    """Simulate one scene, plan it, and score the plan and the centre baseline."""
+    from spa2v.sim import simulate
+
+    result = simulate(spec)
+    times_s = evaluation_times(spec.duration_s)
+    truth = truth_tracks(result.truth, times_s)
+    error = None
+    start = time.perf_counter()
+    try:
+        vsl = plan_signal(result.signal, planner=planner, fps=fps)
+    except Exception as exc:  # scored as an empty layout and reported, unless fail_fast
+        if fail_fast:
+            raise
+        kind = "" if isinstance(exc, Spa2vError) else f"{type(exc).__name__}: "
+        error = f"{kind}{exc}".splitlines()[0]
+        vsl = _empty_layout(spec.duration_s)
+    plan_s = time.perf_counter() - start
+    return ClipResult(
+        name=spec.name,
+        scene_type=spec.scene_type,
+        format=spec.format,
+        reverberant=bool(spec.rt60_s),
+        planner=score_clip(vsl, truth),
+        baseline=score_clip(centre_baseline(truth, spec.duration_s), truth),
+        plan_s=plan_s,
+        error=error,
+        nouns=[f"{t.nouns[0]} ({t.motion})" for t in truth],
+        planned_names=[f"{obj.name} ({obj.motion})" for obj in vsl.objects],
+    )
+
+
+# -- the whole set ------------------------------------------------------------------------
+
+
+def select_scenes(
+    scenes: Sequence[Any],
+    formats: Sequence[str] | None = None,
+    scene_types: Sequence[str] | None = None,
+    limit: int | None = None,
+) -> list[Any]:
+    """Filter scene specs by format and type; ``limit`` keeps at most that many per
+    (scene type, format), in the simulator's order, so a small run still covers
+    every group."""
+    kept, counts = [], {}
+    for spec in scenes:
+        if formats and spec.format not in formats:
+            continue
+        if scene_types and spec.scene_type not in scene_types:
+            continue
+        key = (spec.scene_type, spec.format)
+        if limit is not None and counts.get(key, 0) >= limit:
+            continue
+        counts[key] = counts.get(key, 0) + 1
+        kept.append(spec)
+    return kept
+
+
+def run_benchmark(
+    seed: int = 0,
+    formats: Sequence[str] | None = None,
+    limit: int | None = None,
+    planner: str = "physics",
+    fps: float = 8.0,
+    scene_types: Sequence[str] | None = None,
+    variants: int = 1,
+    progress: bool = True,
+    fail_fast: bool = False,
+) -> BenchmarkReport:
+    """Run the benchmark and return the report (nothing is written).
+
+    Parameters
+    ----------
+    seed : int
+        Seed of :func:`spa2v.sim.benchmark_scenes`; the same seed gives the same set.
+    formats, scene_types : sequence of str or None
+        Keep only these audio formats / scene types (None: all).
+    limit : int or None
+        At most this many clips per (scene type, format).
+    planner : str
+        Planner under test (``spa2v.planning.plan``).
+    fps : float
+        Keyframe rate asked of the planner.
+    variants : int
+        Geometry variants of the simulated set (each adds 9 scenes per format and room).
+    progress : bool
+        Show a progress bar on stderr.
+    fail_fast : bool
+        Re-raise a planning failure instead of scoring the clip as an empty layout.
+    """
+    from spa2v.sim import FORMATS, SCENE_TYPES, benchmark_scenes
+
+    unknown = [f for f in formats or () if f not in FORMATS]
+    if unknown:
+        raise Spa2vError(f"unknown format(s) {', '.join(unknown)}: use {', '.join(FORMATS)}")
+    unknown = [s for s in scene_types or () if s not in SCENE_TYPES]
+    if unknown:
+        raise Spa2vError(
+            f"unknown scene type(s) {', '.join(unknown)}: use {', '.join(SCENE_TYPES)}"
+        )
+    wanted = {"formats": tuple(formats)} if formats else {}
+    scenes = benchmark_scenes(seed=seed, variants=variants, **wanted)
+    scenes = select_scenes(scenes, formats, scene_types, limit)
+    if not scenes:
+        raise Spa2vError("no benchmark scenes match: check --formats and --scene-types")
+    start = time.perf_counter()
+    clips = [
+        run_clip(spec, planner=planner, fps=fps, fail_fast=fail_fast)
+        for spec in _progress(scenes, progress)
+    ]
+    used = list(formats) if formats else [f for f in FORMATS if any(s.format == f for s in scenes)]
+    return BenchmarkReport(
+        seed=seed,
+        planner=planner,
+        fps=fps,
+        formats=used,
+        clips=clips,
+        seconds=time.perf_counter() - start,
+    )
+
+
+def _progress(scenes: Sequence[Any], enabled: bool) -> Iterable[Any]:
+    from rich.progress import track
+
+    if not enabled:
+        return scenes
+    return track(scenes, description="benchmark clips", transient=True)
+
+
+# -- output -------------------------------------------------------------------------------
+
+
+def format_metric(value: float, kind: str) -> str:
+    """``0.0423 -> "0.042"`` for errors, ``0.953 -> "95.3"`` for rates; NaN -> "-"."""
+    if value is None or math.isnan(value):
+        return "-"
+    return f"{value:.3f}" if kind == "err" else f"{100 * value:.1f}"
+
+
+def _group_rows(pooled: dict[str, dict[str, float]]) -> list[list[str]]:
+    rows = []
+    for method in METHODS:
+        s = pooled[method]
+        rows.append(
+            [method, f"{int(s['n_clips'])}"]
+            + [format_metric(s[key], kind) for key, _, kind in METRIC_COLUMNS]
+        )
+    return rows
+
+
+def rich_tables(report: BenchmarkReport) -> list[Any]:
+    """The report as rich tables: one per grouping, plus the targets."""
+    from rich.table import Table
+
+    # Metrics as rows and groups as columns, each cell "planner (baseline)": this fits
+    # an 80-column terminal, where 14 metric columns would not.
+    tables = []
+    for title, groups in report.groups().items():
+        table = Table(
+            title=f"{title}: {report.planner} planner (centre baseline)", title_justify="left"
+        )
+        table.add_column("metric")
+        for name in groups:
+            table.add_column(name, justify="right")
+        table.add_row("clips", *(f"{int(g['planner']['n_clips'])}" for g in groups.values()))
+        for key, header, kind in METRIC_COLUMNS:
+            table.add_row(
+                header,
+                *(
+                    f"{format_metric(g['planner'][key], kind)} "
+                    f"[dim]({format_metric(g['baseline'][key], kind)})[/]"
+                    for g in groups.values()
+                ),
+            )
+        tables.append(table)
+    targets = Table(title=f"targets on {'+'.join(TARGET_FORMATS)}", title_justify="left")
+    for header in ("metric", "target", "planner", "baseline", "pass"):
+        targets.add_column(header)
+    for row in report.targets():
+        kind = "err" if row["metric"].startswith("centre") else "pct"
+        verdict = {True: "[green]yes[/]", False: "[red]NO[/]", None: "n/a"}[row["pass"]]
+        targets.add_row(
+            row["metric"],
+            row["target"],
+            format_metric(row["planner"], kind),
+            format_metric(row["baseline"], kind),
+            verdict,
+        )
+    tables.append(targets)
+    return tables
+
+
+def markdown_report(report: BenchmarkReport) -> str:
+    """The report as markdown: settings, targets, grouped tables, failing clips."""
+    lines = [
+        "# spa2v layout benchmark",
+        "",
+        f"planner `{report.planner}` at {report.fps:g} keyframes/s, seed {report.seed}, "
+        f"{len(report.clips)} clips ({', '.join(report.formats)}), "
+        f"scored at {EVAL_FPS:g} frames/s, {report.seconds:.0f} s. "
+        "Errors are in normalized x (frame width = 1); rates in %. The centre baseline "
+        "knows the true nouns and box sizes, so its label accuracy is 100% by construction.",
+        "",
+        f"## Targets (pooled over {', '.join(TARGET_FORMATS)})",
+        "",
+        "| metric | target | planner | baseline | pass |",
+        "|---|---|---|---|---|",
+    ]
+    for row in report.targets():
+        kind = "err" if row["metric"].startswith("centre") else "pct"
+        verdict = {True: "yes", False: "**NO**", None: "n/a"}[row["pass"]]
+        lines.append(
+            f"| {row['metric']} | {row['target']} | {format_metric(row['planner'], kind)} | "
+            f"{format_metric(row['baseline'], kind)} | {verdict} |"
+        )
+    header = "| group | method | clips | " + " | ".join(h for _, h, _ in METRIC_COLUMNS) + " |"
+    rule = "|" + "---|" * (3 + len(METRIC_COLUMNS))
+    for title, groups in report.groups().items():
+        lines += ["", f"## {title}", "", header, rule]
+        for name, pooled in groups.items():
+            for row in _group_rows(pooled):
+                lines.append(f"| {name} | " + " | ".join(row) + " |")
+    failures = report.failures()
+    lines += ["", f"## Clips the planner gets wrong ({len(failures)})", ""]
+    if failures:
+        lines += [
+            "| clip | format | scene type | true | planned | why |",
+            "|---|---|---|---|---|---|",
+        ]
+        for f in failures:
+            lines.append(
+                f"| {f['name']} | {f['format']} | {f['scene_type']} | {', '.join(f['true'])} | "
+                f"{', '.join(f['planned'])} | {f['why']} |"
+            )
+    else:
+        lines.append("none")
+    return "\n".join(lines) + "\n"
+
+
+def write_report(report: BenchmarkReport, out_dir: str | os.PathLike[str]) -> tuple[Path, Path]:
+    """Write ``bench.json`` and ``bench.md`` into ``out_dir`` (created), atomically."""
+    out_dir = Path(out_dir)
+    try:
+        out_dir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise OutputError(f"cannot create output folder {out_dir}: {exc.strerror or exc}") from None
+    json_path = write_text_atomic(
+        out_dir / "bench.json", json.dumps(report.to_dict(), indent=1, allow_nan=False) + "\n"
+    )
+    md_path = write_text_atomic(out_dir / "bench.md", markdown_report(report))
+    return json_path, md_path

@@ -1,0 +1,349 @@
+"""Direction of arrival per frame: a *direction map* ``P[t, a]`` over an azimuth grid.
+
+Each layout has its own cue (``shared/DESIGN.md``, Stage 1):
+
+- spaced pair: inter-channel phase (GCC-PHAT steered over azimuth, i.e. SRP-PHAT) with
+  the delay ``d sin(az) / c`` of two microphones ``d`` metres apart;
+- binaural: interaural phase matched against the KEMAR lookup table
+  (:mod:`spa2v.hearing.hrtf`), optionally band ILDs too;
+- panned stereo: the constant-power panning index of every time-frequency bin;
+- first-order ambisonics: the pseudo-intensity vector of every bin (also gives elevation).
+
+Maps are large where a source is likely; :mod:`spa2v.hearing.sources` finds sources in
+them. :class:`DirectionFinder` holds what one recording needs (computed once) and gives
+the map of any subset of bins, and how well each bin fits a given source direction.
+Azimuth is positive to the LEFT; channel 0 is the left channel.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import convolve1d
+
+from spa2v.hearing.hrtf import interp_rows, kemar_table
+from spa2v.hearing.spectral import Spectrogram
+
+SPEED_OF_SOUND_MPS = 343.0
+#: Azimuth grid of stereo maps (front half: two channels cannot tell front from back).
+STEREO_AZ_DEG = np.arange(-90.0, 91.0, 1.0)
+#: Azimuth grid of FOA maps (full circle).
+FOA_AZ_DEG = np.arange(-180.0, 180.0, 1.0)
+#: Bins below this frequency carry no usable direction.
+MIN_FREQ_HZ = 50.0
+#: Bins quieter than the loudest bin of their frame by more than this are ignored.
+BIN_RANGE_DB = 50.0
+#: Azimuth of a hard-panned source (constant-power law); ``pan_span_deg`` overrides it.
+DEFAULT_PAN_SPAN_DEG = 90.0
+#: Frequency band (Hz) each layout's direction map uses. Binaural: below 500 Hz a
+#: room's diffuse field is nearly coherent between the ears (IPD 0) and pulled
+#: estimates to the centre in simulation; above 6 kHz the table's phase, interpolated
+#: between 5-degree measurements, is no longer reliable.
+MAP_BAND_HZ = {
+    "spaced": (100.0, 8000.0),
+    "binaural": (500.0, 6000.0),
+    "panned": (50.0, 16000.0),
+    "foa": (50.0, 16000.0),
+}
+#: A bin fits a direction if its phase is within this delay of the model (or within
+#: 60 degrees of phase, whichever is smaller) - about 10 degrees of azimuth ahead.
+FIT_DELAY_S = 100e-6
+#: A panned/FOA bin fits a direction if its own azimuth is this close.
+FIT_ANGLE_DEG = 10.0
+#: Exponent of the single-source purity weight of panned/FOA bins.
+PURITY_POWER = 16
+#: Height (share of a clean single source's) the map of bins left over by the sources
+#: found so far must reach for another source (:mod:`spa2v.hearing.sources`). Measured
+#: in simulation (RT60 0.4-0.8 s at 3 m, one source): the leftovers of a room reach
+#: ~0.2 in phase maps but ~0.4 in FOA histograms (few bins left, each a strong vote).
+MIN_SOURCE_PEAK = {"phase": 0.3, "histogram": 0.5}
+#: Gaussian smoothing (deg) of the histogram maps of panned stereo and FOA.
+HISTOGRAM_SIGMA_DEG = 3.0
+
+
+def bin_weights(power: np.ndarray, freqs_hz: np.ndarray) -> np.ndarray:
+    """Per-bin reliability ``(F, T)`` from the summed channel power ``(F, T)``.
+
+    Magnitude (square root of power) gives loud bins more say without letting one
+    strong harmonic dominate; bins far below the frame's peak are mostly noise. Bins
+    below :data:`MIN_FREQ_HZ` (DC offset, rumble) carry no direction and are dropped
+    before the peak is taken.
+    """
+    power = np.where((freqs_hz >= MIN_FREQ_HZ)[:, None], power, 0.0)
+    peak = power.max(axis=0, keepdims=True)
+    keep = power > peak * 10.0 ** (-BIN_RANGE_DB / 10.0)
+    return np.where(keep, np.sqrt(power), 0.0).astype(np.float32)
+
+
+def band_mask(freqs_hz: np.ndarray, layout: str) -> np.ndarray:
+    """Bool ``(F,)``: the bins the layout's direction map uses."""
+    lo_hz, hi_hz = MAP_BAND_HZ[layout]
+    return (freqs_hz >= lo_hz) & (freqs_hz <= hi_hz)
+
+
+def unit_cross_spectrum(left: np.ndarray, right: np.ndarray) -> np.ndarray:
+    """``L conj(R) / |L conj(R)|``: the PHAT-whitened cross-spectrum ``(F, T)``."""
+    cross = left * np.conj(right)
+    return (cross / np.maximum(np.abs(cross), 1e-20)).astype(np.complex64)
+
+
+def phase_map(unit: np.ndarray, weights: np.ndarray, model_ipd_rad: np.ndarray) -> np.ndarray:
+    """PHAT phase agreement ``(T, A)`` in [-1, 1] with a model IPD ``(A, F)``.
+
+    ``sum_f w cos(ipd_observed - ipd_model) / sum_f w`` for every frame and azimuth as
+    one complex matrix product (GCC-PHAT evaluated at the delays of the azimuth grid).
+    ``weights`` ``(F, T)`` select the bins; plain PHAT (every usable bin weighs the same)
+    was far more robust in reverberation than magnitude weights, which let the strong,
+    room-coherent low frequencies dominate.
+
+    >>> ipd = np.array([[0.0, 0.0], [np.pi, np.pi]])  # two directions, two bins
+    >>> phase_map(np.ones((2, 1), complex), np.ones((2, 1)), ipd)
+    array([[ 1., -1.]])
+    """
+    steer = np.exp(-1j * model_ipd_rad).astype(np.complex64)
+    score = ((weights * unit).T @ steer.T).real  # (T, A)
+    return score / np.maximum(weights.sum(axis=0), 1e-20)[:, None]
+
+
+def spaced_ipd_rad(freqs_hz: np.ndarray, az_deg: np.ndarray, spacing_m: float) -> np.ndarray:
+    """Model IPD ``(A, F)`` of a spaced pair (far field): the left mic leads a source on
+    the left by ``spacing_m * sin(az) / c``."""
+    delay_s = spacing_m * np.sin(np.radians(az_deg)) / SPEED_OF_SOUND_MPS
+    return 2.0 * np.pi * delay_s[:, None] * freqs_hz[None, :]
+
+
+def binaural_ild_edges_hz(sr: int) -> np.ndarray:
+    """Band edges for ILD matching: half-octaves from 1.5 kHz to min(16 kHz, 0.45 sr)."""
+    top = min(16000.0, 0.45 * sr)
+    edges = 1500.0 * 2.0 ** (np.arange(0, 10) / 2.0)
+    edges = edges[edges < top]
+    return np.append(edges, top) if edges.size else edges
+
+
+def band_ild_map(
+    spec: np.ndarray, freqs_hz: np.ndarray, sr: int, ild_sigma_db: float = 3.0
+) -> np.ndarray:
+    """Gaussian agreement ``(T, 181)`` in [0, 1] of half-octave band ILDs with KEMAR.
+
+    Sharpens lateral angles where the ITD saturates in a dry recording, but a room's
+    diffuse field shrinks ILDs towards 0: in simulation (3 m, RT60 0.4 s) adding it to
+    the phase map even at weight 0.5 pulled sources at +-60 deg to the centre, so
+    :class:`DirectionFinder` leaves it out unless asked (``ild_weight``).
+    """
+    table = kemar_table()
+    edges = binaural_ild_edges_hz(sr)
+    if edges.size < 2:
+        return np.zeros((spec.shape[2], STEREO_AZ_DEG.size))
+    band = np.digitize(freqs_hz, edges) - 1
+    power = spec.real**2 + spec.imag**2  # (2, F, T)
+    band_power = np.stack(
+        [power[:, band == b].sum(axis=1) for b in range(edges.size - 1)], axis=1
+    )  # (2, B, T): a loop over a few bands, not over bins
+    observed = 10.0 * np.log10((band_power[0] + 1e-20) / (band_power[1] + 1e-20))  # (B, T)
+    usable = (band_power.min(axis=0) > 1e-14).astype(float)
+    model = table.band_ild_db(edges)  # (A, B)
+    misfit = observed.T[:, :, None] - model.T[None, :, :]  # (T, B, A)
+    agree = np.exp(-0.5 * (misfit / ild_sigma_db) ** 2)
+    return np.einsum("tba,bt->ta", agree, usable) / np.maximum(usable.sum(0), 1)[:, None]
+
+
+def pan_to_azimuth_deg(
+    left_mag: np.ndarray, right_mag: np.ndarray, span_deg: float = DEFAULT_PAN_SPAN_DEG
+) -> np.ndarray:
+    """Azimuth of a constant-power panned source from the two channel magnitudes.
+
+    The constant-power law puts a source at pan angle ``theta`` in [0, pi/2] as
+    ``left = cos(theta)``, ``right = sin(theta)``; ``theta = pi/4`` is the centre. The
+    pan index ``1 - 4 theta / pi`` (+1 = hard left) scales linearly to ``span_deg``.
+
+    >>> pan_to_azimuth_deg(np.array([1.0, 1.0, 0.0]), np.array([0.0, 1.0, 1.0]))
+    array([ 90.,   0., -90.])
+    """
+    theta = np.arctan2(right_mag, left_mag)
+    return (1.0 - 4.0 * theta / np.pi) * span_deg
+
+
+def foa_intensity(spec: np.ndarray) -> np.ndarray:
+    """Pseudo-intensity vectors ``(3, F, T)`` (x front, y left, z up) of AmbiX FOA.
+
+    ``I = Re(conj(W) * [X, Y, Z])``; AmbiX channel order is W, Y, Z, X (SN3D), so a
+    plane wave from azimuth ``az`` gives ``Y/W = sin(az)``, ``X/W = cos(az)``.
+    """
+    w = np.conj(spec[0])
+    return np.stack([(w * spec[3]).real, (w * spec[1]).real, (w * spec[2]).real])
+
+
+def foa_purity(spec: np.ndarray, intensity: np.ndarray) -> np.ndarray:
+    """``|Re(conj(W) v)| / |conj(W) v|`` per bin ``(F, T)``, v = (X, Y, Z).
+
+    1 for a single plane wave; overlapping sources add a reactive (imaginary) part.
+    """
+    w = np.conj(spec[0])
+    reactive_sq = sum((w * spec[c]).imag ** 2 for c in (1, 2, 3))
+    active_sq = np.sum(intensity**2, axis=0)
+    return np.sqrt(active_sq / np.maximum(active_sq + reactive_sq, 1e-30))
+
+
+def histogram_map(
+    bin_az_deg: np.ndarray,
+    weights: np.ndarray,
+    az_grid_deg: np.ndarray,
+    sigma_deg: float = HISTOGRAM_SIGMA_DEG,
+    circular: bool = False,
+) -> np.ndarray:
+    """Per-frame weighted histogram ``(T, A)`` of per-bin azimuths ``(F, T)``, smoothed.
+
+    Normalised by each frame's total weight: the height of a peak is the share of the
+    frame's weight that points there (times the smoothing kernel's peak).
+    """
+    n_az = az_grid_deg.size
+    step = az_grid_deg[1] - az_grid_deg[0]
+    idx = np.rint((bin_az_deg - az_grid_deg[0]) / step).astype(np.int64)
+    idx = idx % n_az if circular else np.clip(idx, 0, n_az - 1)
+    n_frames = bin_az_deg.shape[1]
+    flat = (np.arange(n_frames)[None, :] * n_az + idx).ravel()
+    hist = np.bincount(flat, weights=weights.ravel(), minlength=n_frames * n_az)
+    hist = hist.reshape(n_frames, n_az)
+    half = int(np.ceil(3 * sigma_deg / step))
+    kernel = np.exp(-0.5 * (np.arange(-half, half + 1) * step / sigma_deg) ** 2)
+    hist = convolve1d(hist, kernel / kernel.sum(), axis=1, mode="wrap" if circular else "constant")
+    return hist / np.maximum(weights.sum(axis=0), 1e-20)[:, None]
+
+
+def angle_misfit(bin_az_deg: np.ndarray, source_az_deg: np.ndarray) -> np.ndarray:
+    """Angular distance ``(K, F, T)`` in degrees between bin and source azimuths."""
+    diff = bin_az_deg[None] - source_az_deg[:, None, :]
+    return np.abs((diff + 180.0) % 360.0 - 180.0)
+
+
+class DirectionFinder:
+    """Direction maps and bin-to-direction fits of one recording, for its layout.
+
+    Everything that does not depend on which bins are used (cross-spectra, steering
+    matrices, per-bin azimuths) is computed once here.
+
+    Parameters
+    ----------
+    spectrogram : Spectrogram
+        STFT of all channels.
+    layout : str
+        ``spaced``, ``binaural``, ``panned`` or ``foa``.
+    spacing_m : float
+        Spacing of a spaced pair.
+    pan_span_deg : float
+        Azimuth of a hard-panned source.
+    ild_weight : float
+        Weight of the band-ILD term in binaural maps (0 = phase only, the default).
+    """
+
+    def __init__(
+        self,
+        spectrogram: Spectrogram,
+        layout: str,
+        spacing_m: float = 0.15,
+        pan_span_deg: float = DEFAULT_PAN_SPAN_DEG,
+        ild_weight: float = 0.0,
+    ) -> None:
+        self.layout = layout
+        self.sg = spectrogram
+        spec, freqs = spectrogram.spec, spectrogram.freqs_hz
+        mix_power = spectrogram.power[0] if layout == "foa" else spectrogram.power.mean(axis=0)
+        self.weights = bin_weights(mix_power, freqs)
+        self.band = band_mask(freqs, layout)
+        self.circular = layout == "foa"
+        self.grid = FOA_AZ_DEG if self.circular else STEREO_AZ_DEG
+        self.ild_map = None
+        if layout in ("spaced", "binaural"):
+            self.perfect = 1.0  # a single clean source scores 1 at its direction
+            self.min_source_peak = MIN_SOURCE_PEAK["phase"] * self.perfect
+            if layout == "spaced":
+                self.model_ipd = spaced_ipd_rad(freqs, STEREO_AZ_DEG, spacing_m).astype(np.float32)
+            else:
+                self.model_ipd = kemar_table().ipd_at(freqs).astype(np.float32)
+                if ild_weight > 0:
+                    self.ild_map = ild_weight * band_ild_map(spec, freqs, spectrogram.sr)
+            sel = self.band
+            self.unit = unit_cross_spectrum(spec[0, sel], spec[1, sel])
+            self.band_ipd = self.model_ipd[:, sel]
+            self.observed_ipd = np.angle(spec[0] * np.conj(spec[1])).astype(np.float32)
+        else:
+            # Histogram maps: a source on one grid point scores the kernel's peak.
+            self.perfect = 1.0 / (np.sqrt(2.0 * np.pi) * HISTOGRAM_SIGMA_DEG)
+            self.min_source_peak = MIN_SOURCE_PEAK["histogram"] * self.perfect
+            if layout == "panned":
+                self.bin_az = pan_to_azimuth_deg(np.abs(spec[0]), np.abs(spec[1]), pan_span_deg)
+                # One panned source per bin keeps the channels in phase; overlap does not.
+                cross = spec[0] * np.conj(spec[1])
+                purity = np.maximum(cross.real, 0.0) / np.maximum(np.abs(cross), 1e-20)
+                strength = self.weights
+            else:
+                intensity = foa_intensity(spec)
+                self.intensity = intensity
+                self.bin_az = np.degrees(np.arctan2(intensity[1], intensity[0]))
+                purity = foa_purity(spec, intensity)
+                strength = np.hypot(intensity[0], intensity[1]) * (self.weights > 0)
+            self.vote = np.where(self.band[:, None], strength * purity**PURITY_POWER, 0.0)
+
+    def map(self, keep: np.ndarray | None = None) -> np.ndarray:
+        """Direction map ``(T, A)`` of the bins in ``keep`` ``(F, T)`` (all if None)."""
+        if self.layout in ("spaced", "binaural"):
+            usable = self.weights[self.band] > 0
+            if keep is not None:
+                usable = usable & keep[self.band]
+            score = phase_map(self.unit, usable.astype(np.float32), self.band_ipd)
+            return score if self.ild_map is None else score + self.ild_map
+        vote = self.vote if keep is None else self.vote * keep
+        return histogram_map(self.bin_az, vote, self.grid, circular=self.circular)
+
+    def misfit(self, source_az_deg: np.ndarray, band_only: bool = False) -> np.ndarray:
+        """How badly each bin fits each source, ``(K, F, T)`` (lower is better).
+
+        ``source_az_deg`` is ``(K, T)``; with ``band_only`` only the map band's bins
+        are scored (``(K, F_band, T)``). Panned/FOA: angle between the bin's azimuth and
+        the source's. Spaced/binaural: ``1 - cos`` of the phase misfit; binaural bins
+        above 6 kHz use the ILD misfit against KEMAR (in units of 10 dB) instead.
+        """
+        rows = self.band if band_only else slice(None)
+        if self.layout in ("panned", "foa"):
+            return angle_misfit(self.bin_az[rows], source_az_deg)
+        az_idx = np.rint(source_az_deg - STEREO_AZ_DEG[0]).astype(int)
+        az_idx = np.clip(az_idx, 0, STEREO_AZ_DEG.size - 1)
+        observed, model = self.observed_ipd[rows], self.model_ipd[:, rows]
+        misfit = np.stack(
+            [1.0 - np.cos(observed - model[idx].T) for idx in az_idx]
+        )  # a few sources: one (F, T) array each
+        if self.layout == "binaural" and not band_only:
+            freqs, spec = self.sg.freqs_hz, self.sg.spec
+            high = freqs > MAP_BAND_HZ["binaural"][1]
+            if high.any():
+                table = kemar_table()
+                model_ild = interp_rows(table.left_db - table.right_db, table.freqs_hz, freqs)
+                power = spec[:, high].real ** 2 + spec[:, high].imag ** 2
+                observed_ild = 10.0 * np.log10((power[0] + 1e-20) / (power[1] + 1e-20))
+                for k, idx in enumerate(az_idx):
+                    misfit[k, high] = np.abs(observed_ild - model_ild[idx][:, high].T) / 10.0
+        return misfit
+
+    def fits(self, source_az_deg: np.ndarray) -> np.ndarray:
+        """Bool ``(F, T)``: in-band bins that fit at least one source at ``source_az_deg``
+        ``(K, T)`` (bins outside the map band are False).
+
+        The phase tolerance is :data:`FIT_DELAY_S` as a delay, so at low frequencies,
+        where every direction has nearly the same phase, only a close direction fits.
+        """
+        fits = np.zeros(self.weights.shape, dtype=bool)
+        misfit = self.misfit(source_az_deg, band_only=True).min(axis=0)
+        if self.layout in ("panned", "foa"):
+            fits[self.band] = misfit <= FIT_ANGLE_DEG
+            return fits
+        freqs = self.sg.freqs_hz[self.band]
+        tolerance_rad = np.minimum(np.pi / 3.0, 2.0 * np.pi * freqs * FIT_DELAY_S)
+        fits[self.band] = misfit <= (1.0 - np.cos(tolerance_rad))[:, None]
+        return fits
+
+    def residual(self, source_az_deg: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """Map ``(T, A)`` of the bins that fit no source at ``source_az_deg`` ``(K, T)``,
+        and the share ``(T,)`` of each frame's in-band bin weight they hold."""
+        left = ~self.fits(source_az_deg)  # out-of-band bins do not enter the map anyway
+        weights = self.weights * self.band[:, None]
+        share = (weights * left).sum(axis=0) / np.maximum(weights.sum(axis=0), 1e-20)
+        return self.map(left), share

@@ -1,0 +1,293 @@
+"""``hear``: from a :class:`~spa2v.io.signal.Signal` to per-source cue tracks.
+
+Steps (``shared/DESIGN.md``, Stage 1):
+
+1. one STFT on the cue hop grid (:mod:`spa2v.hearing.spectral`);
+2. a direction map per frame for the channel layout (:mod:`spa2v.hearing.direction`);
+3. sources = directions that hold map peaks in many frames, followed frame by frame,
+   time-frequency bins split between them (:mod:`spa2v.hearing.sources`);
+4. per source: loudness, activity, confidence, distance proxy, tonal pitch, spectral
+   centroid, motion summaries and the Doppler speed (:mod:`~spa2v.hearing.motion`,
+   :mod:`~spa2v.hearing.pitch`).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from spa2v.errors import AudioInputError, Spa2vError
+from spa2v.hearing import direction as dirn
+from spa2v.hearing.cues import Cues, CueTrack
+from spa2v.hearing.motion import (
+    depth_motion,
+    distance_proxy,
+    fill_inactive,
+    lateral_motion,
+)
+from spa2v.hearing.pitch import fit_passby, pitch_change_ratio, tonal_track
+from spa2v.hearing.sources import find_source_azimuths, nearest_source, track_sources
+from spa2v.hearing.spectral import (
+    Spectrogram,
+    frame_level_db,
+    istft,
+    power_to_db,
+    spectral_centroid_hz,
+    stft,
+    window_coverage,
+)
+from spa2v.io.signal import Signal
+
+#: Below this peak frame level (dBFS) a recording counts as silent.
+SILENCE_DB = -75.0
+#: Frames more than this below the loudest frame are inactive.
+ACTIVITY_RANGE_DB = 45.0
+#: A separated source is active only within this range below the mixture.
+SOURCE_IN_MIX_DB = 20.0
+#: A pitch fall smaller than this is no evidence of a pass-by (about 1.7 m/s).
+MIN_DOPPLER_RATIO = 0.01
+
+_CHANNELS = {"mono": 1, "spaced": 2, "panned": 2, "binaural": 2, "foa": 4}
+
+
+def _check(signal: Signal, hop_s: float, max_sources: int) -> None:
+    expected = _CHANNELS.get(signal.layout)
+    if expected is None:
+        raise AudioInputError(
+            f"unknown channel layout {signal.layout!r}: use one of {', '.join(_CHANNELS)}"
+        )
+    if signal.samples.ndim != 2 or signal.n_channels != expected:
+        raise AudioInputError(
+            f"layout {signal.layout!r} needs {expected} channel(s), the signal has "
+            f"{signal.samples.shape[0] if signal.samples.ndim == 2 else 'no'}: "
+            "pass the right --layout"
+        )
+    if not 0.001 <= hop_s <= 1.0:
+        raise Spa2vError(f"hop {hop_s} s is out of range: use 0.001-1.0 s (e.g. 0.025)")
+    if max_sources < 1:
+        raise Spa2vError(f"max_sources must be at least 1 (got {max_sources})")
+
+
+def _mixture_power(spectrogram: Spectrogram, layout: str) -> np.ndarray:
+    """Power ``(F, T)`` of what a single microphone would hear (W for FOA)."""
+    power = spectrogram.power
+    return power[0] if layout == "foa" else power.mean(axis=0)
+
+
+def hear(
+    signal: Signal,
+    hop_s: float = 0.025,
+    max_sources: int = 3,
+    *,
+    mic_spacing_m: float = 0.15,
+    pan_span_deg: float = dirn.DEFAULT_PAN_SPAN_DEG,
+) -> Cues:
+    """Cue tracks of up to ``max_sources`` sources (labels are left empty for tagging).
+
+    Parameters
+    ----------
+    signal : Signal
+        Any sample rate (8-192 kHz) and layout; ``mono`` gives azimuth 0 with
+        confidence 0, loudness and pitch cues only.
+    hop_s : float
+        Frame hop in seconds; frame ``k`` is centred at ``k * hop_s``.
+    max_sources : int
+        Most sources to separate.
+    mic_spacing_m : float
+        Spacing of a spaced microphone pair (phones/cameras: 10-20 cm).
+    pan_span_deg : float
+        Azimuth of a hard-panned source in panned stereo.
+
+    Returns
+    -------
+    Cues
+        One :class:`CueTrack` per source, strongest first; ``warnings`` holds the
+        signal's own warnings plus hearing's (e.g. silence -> no sources).
+
+    Example
+    -------
+    >>> rng = np.random.default_rng(0)
+    >>> noise = rng.standard_normal(16000).astype(np.float32) * 0.1
+    >>> cues = hear(Signal(np.stack([noise, 0.5 * noise]), 16000, "panned"))  # left louder
+    >>> len(cues.sources), round(float(np.median(cues.sources[0].azimuth_deg)))
+    (1, 37)
+    """
+    _check(signal, hop_s, max_sources)
+    warnings = list(signal.warnings)
+    samples = signal.samples
+    if not np.all(np.isfinite(samples)):
+        samples = np.nan_to_num(samples, nan=0.0, posinf=1.0, neginf=-1.0)
+        warnings.append("non-finite samples were replaced by 0 / +-1")
+    layout = signal.layout
+    spectrogram = stft(samples, signal.sr, hop_s)
+    times = spectrogram.times_s
+    mix_power = _mixture_power(spectrogram, layout)
+    # Edge frames hang over the ends of the signal: correct their level.
+    edge_db = -power_to_db(window_coverage(samples.shape[1], spectrogram.hop, spectrogram.n_fft))
+    mix_db = frame_level_db(mix_power, spectrogram.n_fft) + edge_db
+    peak_db = float(mix_db.max()) if mix_db.size else -np.inf
+    cues = Cues(
+        duration_s=signal.duration_s,
+        sr=signal.sr,
+        layout=layout,
+        hop_s=hop_s,
+        sources=[],
+        audio_path=signal.source if signal.source != "<memory>" else None,
+        warnings=warnings,
+    )
+    if peak_db < SILENCE_DB:
+        cues.warnings.append(
+            f"silence: the loudest frame is {peak_db:.0f} dBFS (< {SILENCE_DB:.0f}); "
+            "no sources found"
+        )
+        return cues
+    active = mix_db >= max(SILENCE_DB, peak_db - ACTIVITY_RANGE_DB)
+
+    if layout == "mono":
+        az = np.zeros((1, times.size))
+        confidence = np.zeros((1, times.size))
+        labels = np.zeros(mix_power.shape, dtype=int)
+    else:
+        finder = dirn.DirectionFinder(spectrogram, layout, mic_spacing_m, pan_span_deg)
+        dmap = finder.map()
+        centres = find_source_azimuths(
+            dmap,
+            finder.grid,
+            active,
+            max_sources,
+            finder.residual,
+            finder.min_source_peak,
+            finder.circular,
+        )
+        az, height = track_sources(dmap, finder.grid, centres, finder.circular)
+        confidence = np.clip(height / finder.perfect, 0.0, 1.0)
+        if centres.size > 1:
+            labels = nearest_source(finder.misfit(az))
+        else:
+            labels = np.zeros(mix_power.shape, dtype=int)
+
+    elevation = None
+    if layout == "foa":
+        az, elevation, confidence = _foa_refine(spectrogram, labels, az.shape[0])
+
+    for k in range(az.shape[0]):
+        source_power = np.where(labels == k, mix_power, 0.0)
+        level = frame_level_db(source_power, spectrogram.n_fft) + edge_db
+        if az.shape[0] == 1:
+            source_active = active
+        else:
+            source_active = (
+                active
+                & (level >= max(SILENCE_DB, level.max() - ACTIVITY_RANGE_DB))
+                & (level >= mix_db - SOURCE_IN_MIX_DB)
+            )
+        if not source_active.any():
+            continue
+        cues.sources.append(
+            _track(
+                len(cues.sources),
+                times,
+                hop_s,
+                source_power,
+                spectrogram.freqs_hz,
+                level,
+                source_active,
+                az[k],
+                confidence[k],
+                None if elevation is None else elevation[k],
+            )
+        )
+    return cues
+
+
+def _foa_refine(
+    spectrogram: Spectrogram, labels: np.ndarray, n_sources: int
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """Azimuth, elevation and confidence ``(K, T)`` of FOA sources from the summed
+    pseudo-intensity of each source's bins; confidence is ``|sum I| / sum |I|``, which
+    is 1 for a single plane wave and falls towards 0 in a diffuse field."""
+    intensity = dirn.foa_intensity(spectrogram.spec)  # (3, F, T)
+    weights = dirn.bin_weights(spectrogram.power[0], spectrogram.freqs_hz) > 0
+    shape = (n_sources, labels.shape[1])
+    az, el, conf = np.zeros(shape), np.zeros(shape), np.zeros(shape)
+    for k in range(n_sources):
+        sel = (labels == k) & weights
+        total = (intensity * sel).sum(axis=1)  # (3, T)
+        norm = np.linalg.norm(intensity, axis=0)
+        az[k] = np.degrees(np.arctan2(total[1], total[0]))
+        el[k] = np.degrees(np.arctan2(total[2], np.hypot(total[0], total[1])))
+        conf[k] = np.linalg.norm(total, axis=0) / np.maximum((norm * sel).sum(axis=0), 1e-20)
+    return az, el, conf
+
+
+def _track(
+    source_id: int,
+    times_s: np.ndarray,
+    hop_s: float,
+    power: np.ndarray,
+    freqs_hz: np.ndarray,
+    level_db: np.ndarray,
+    active: np.ndarray,
+    azimuth_deg: np.ndarray,
+    confidence: np.ndarray,
+    elevation_deg: np.ndarray | None,
+) -> CueTrack:
+    """Assemble one source's :class:`CueTrack` and its motion summaries."""
+    confidence = np.where(active, confidence, 0.0)
+    azimuth_deg = fill_inactive(azimuth_deg, active)
+    if elevation_deg is not None:
+        elevation_deg = fill_inactive(elevation_deg, active)
+    pitch = tonal_track(power, freqs_hz, active)
+    centroid = np.where(active, spectral_centroid_hz(power, freqs_hz), np.nan)
+    track = CueTrack(
+        source_id=source_id,
+        times_s=times_s,
+        active=active,
+        loudness_db=level_db,
+        azimuth_deg=azimuth_deg,
+        azimuth_confidence=confidence,
+        elevation_deg=elevation_deg,
+        distance_proxy=distance_proxy(level_db, active, hop_s),
+        pitch_hz=pitch,
+        spectral_centroid_hz=centroid,
+    )
+    track.lateral_motion = lateral_motion(azimuth_deg, confidence, active)
+    track.depth_motion = depth_motion(level_db, active, hop_s)
+    track.pitch_change_ratio = pitch_change_ratio(pitch)
+    moving = track.lateral_motion != "static" or track.depth_motion != "static"
+    ratio = track.pitch_change_ratio
+    # Only a moving source whose pitch falls can be a pass-by (Doppler always lowers it).
+    if moving and ratio is not None and ratio <= -MIN_DOPPLER_RATIO:
+        fit = fit_passby(times_s, pitch)
+        if fit is not None and fit.rms_error_hz < 0.01 * fit.f0_hz:
+            track.speed_mps = round(fit.speed_mps, 2)
+    return track
+
+
+def source_audio(
+    signal: Signal,
+    cues: Cues,
+    source_id: int,
+    *,
+    mic_spacing_m: float = 0.15,
+    pan_span_deg: float = dirn.DEFAULT_PAN_SPAN_DEG,
+) -> np.ndarray:
+    """Mono signal of one source at ``signal.sr``, for the tagger.
+
+    With one source this is the mono downmix (W for FOA). With several, every
+    time-frequency bin goes to the source whose direction (per frame, from ``cues``)
+    fits it best, and the source's bins are resynthesised (a binary direction mask).
+    """
+    ids = [t.source_id for t in cues.sources]
+    if source_id not in ids:
+        raise Spa2vError(f"no source {source_id} in these cues (sources: {ids or 'none'})")
+    mono = signal.mono().astype(np.float32)
+    if len(cues.sources) == 1 or signal.layout == "mono":
+        return mono
+    samples = np.nan_to_num(signal.samples)
+    spectrogram = stft(samples, signal.sr, cues.hop_s)
+    az = np.stack([np.interp(spectrogram.times_s, t.times_s, t.azimuth_deg) for t in cues.sources])
+    finder = dirn.DirectionFinder(spectrogram, signal.layout, mic_spacing_m, pan_span_deg)
+    labels = nearest_source(finder.misfit(az))
+    mono_spec = stft(mono[None], signal.sr, cues.hop_s).spec[0]
+    masked = np.where(labels == ids.index(source_id), mono_spec, 0.0)
+    return istft(masked, signal.sr, spectrogram.hop, spectrogram.n_fft, signal.n_samples)

@@ -1,0 +1,112 @@
+"""Motion summaries of a cue track: sideways (azimuth trend) and in depth (loudness trend).
+
+Distance follows from level by the 1/r law: +6 dB per halving of distance, so a relative
+distance is ``10 ** (-(L - L_max) / 20)`` (1.0 at the loudest frame).
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from scipy.ndimage import median_filter
+
+from spa2v.hearing.cues import DepthMotion, LateralMotion
+
+#: An azimuth change below this over the whole track is "static".
+LATERAL_STATIC_DEG = 10.0
+#: Net azimuth change that makes a clear left/right crossing.
+LATERAL_CROSSING_DEG = 15.0
+#: Level change that counts as approach or recession.
+DEPTH_CHANGE_DB = 3.0
+
+
+def _edges(values: np.ndarray, share: float = 0.2) -> tuple[float, float]:
+    """Medians of the first and last ``share`` of ``values``."""
+    n_edge = max(1, round(share * values.size))
+    return float(np.median(values[:n_edge])), float(np.median(values[-n_edge:]))
+
+
+def smooth(values: np.ndarray, frames: int) -> np.ndarray:
+    """Running median over ``frames`` frames (odd), robust to stray frames."""
+    frames = max(1, frames) | 1
+    return median_filter(values, size=frames, mode="reflect")
+
+
+def lateral_motion(
+    azimuth_deg: np.ndarray, confidence: np.ndarray, active: np.ndarray
+) -> LateralMotion:
+    """Sideways motion from the azimuth trend of confident, active frames.
+
+    Azimuth grows to the LEFT, so a source whose azimuth rises moves right to left.
+
+    >>> az = np.linspace(-40, 40, 50)
+    >>> lateral_motion(az, np.ones(50), np.ones(50, bool))
+    'right-to-left'
+    """
+    use = active & (confidence > 0.1)
+    if use.sum() < 5:
+        use = active
+    if use.sum() < 5:
+        return "static"
+    az = smooth(azimuth_deg[use], 5)
+    start, end = _edges(az)
+    spread = float(np.percentile(az, 95) - np.percentile(az, 5))
+    if spread < LATERAL_STATIC_DEG:
+        return "static"
+    if end - start >= LATERAL_CROSSING_DEG:
+        return "right-to-left"
+    if start - end >= LATERAL_CROSSING_DEG:
+        return "left-to-right"
+    return "other"
+
+
+def depth_motion(loudness_db: np.ndarray, active: np.ndarray, hop_s: float) -> DepthMotion:
+    """Approach/recession from the loudness trend of the active frames.
+
+    A level peak well inside the track with a clear rise before and fall after is a
+    pass (approaching then receding); otherwise the net change decides.
+    """
+    if active.sum() < 5:
+        return "static"
+    level = smooth(loudness_db[active], round(0.25 / hop_s))
+    start, end = _edges(level)
+    peak_at = int(np.argmax(level))
+    peak = float(level[peak_at])
+    inside = 0.15 * level.size < peak_at < 0.85 * level.size
+    if inside and peak - start >= DEPTH_CHANGE_DB and peak - end >= DEPTH_CHANGE_DB:
+        return "approaching-then-receding"
+    if end - start >= DEPTH_CHANGE_DB:
+        return "approaching"
+    if start - end >= DEPTH_CHANGE_DB:
+        return "receding"
+    if float(np.percentile(level, 95) - np.percentile(level, 5)) < 2 * DEPTH_CHANGE_DB:
+        return "static"
+    return "other"
+
+
+def distance_proxy(loudness_db: np.ndarray, active: np.ndarray, hop_s: float) -> np.ndarray:
+    """Relative distance per frame by the 1/r law, 1.0 at the loudest (smoothed) frame.
+
+    Inactive frames carry the nearest active value.
+    """
+    out = np.ones_like(loudness_db, dtype=float)
+    if not active.any():
+        return out
+    level = smooth(fill_inactive(loudness_db, active), round(0.1 / hop_s))
+    out = 10.0 ** (-(level - level[active].max()) / 20.0)
+    return out
+
+
+def fill_inactive(values: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """Copy of ``values`` where inactive frames take the value of the nearest active one.
+
+    >>> fill_inactive(np.array([0.0, 5.0, 0.0, 7.0]), np.array([False, True, False, True]))
+    array([5., 5., 5., 7.])
+    """
+    idx = np.flatnonzero(active)
+    if idx.size == 0:
+        return values.astype(float).copy()
+    positions = np.arange(values.size)
+    nearest = idx[np.clip(np.searchsorted(idx, positions), 0, idx.size - 1)]
+    previous = idx[np.clip(np.searchsorted(idx, positions) - 1, 0, idx.size - 1)]
+    pick = np.where(np.abs(previous - positions) <= np.abs(nearest - positions), previous, nearest)
+    return values[pick].astype(float)

@@ -1,0 +1,161 @@
+"""Find up to a few sources in a direction map, follow each over time, and split bins.
+
+A source is a direction that holds the peak of the per-frame direction map in many
+frames, once the bins of the sources already found are taken out (see
+:func:`find_source_azimuths`).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import numpy as np
+from scipy.ndimage import uniform_filter1d
+
+#: Sources closer than this are one source.
+MIN_SEPARATION_DEG = 20.0
+#: A frame can hold another source if at least this share of its bin weight is left
+#: after removing the bins that fit the sources found so far.
+MIN_RESIDUAL_SHARE = 0.2
+#: ... and if the map of those bins peaks high enough there (``min_peak``). Another
+#: source must stand out, within MIN_SEPARATION_DEG / 2 of its direction, in at
+#: least this share of the active frames.
+MIN_SOURCE_FRAMES = 0.15
+
+#: ``residual(tracks)``: given source azimuths ``(K, T)``, the direction map ``(T, A)``
+#: of the bins that fit none of them, and each frame's share of bin weight left ``(T,)``.
+ResidualMap = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
+
+
+def find_source_azimuths(
+    direction_map: np.ndarray,
+    az_grid_deg: np.ndarray,
+    active: np.ndarray,
+    max_sources: int,
+    residual: ResidualMap,
+    min_peak: float,
+    circular: bool = False,
+) -> np.ndarray:
+    """Azimuths (deg) of the distinct sources, strongest first, at most ``max_sources``.
+
+    Greedy, like CLEAN in radio astronomy: the first source takes the highest peak of
+    every frame (so it may move); its bins are removed and the map of the remaining
+    bins is searched for another source, and so on. Side lobes and reflections of a
+    source vanish with its bins, so they are not mistaken for sources; a moving source
+    is one source, not one per place it dwells.
+
+    Parameters
+    ----------
+    direction_map : np.ndarray
+        ``(T, A)`` map of all bins, from :mod:`spa2v.hearing.direction`.
+    az_grid_deg : np.ndarray
+        ``(A,)`` azimuth of each column.
+    active : np.ndarray
+        ``(T,)`` bool, frames where something sounds.
+    max_sources : int
+        Upper bound on the number of sources.
+    residual : ResidualMap
+        Map of the bins left over by a set of source tracks (layout-specific).
+    min_peak : float
+        Height the map of the leftover bins must reach in a frame for another source
+        to count there (:attr:`spa2v.hearing.direction.DirectionFinder.min_source_peak`).
+    circular : bool
+        Whether the grid wraps around (FOA).
+    """
+    if not active.any() or max_sources < 1:
+        return np.zeros(0)
+    first_idx = np.argmax(direction_map, axis=1)
+    centres = [_vote(az_grid_deg, first_idx, direction_map.max(axis=1) * active, circular)]
+    tracks = [az_grid_deg[first_idx]]
+    while len(centres) < max_sources:
+        left_map, share = residual(np.stack(tracks))
+        peak = left_map.max(axis=1)
+        idx = np.argmax(left_map, axis=1)
+        candidate = active & (share >= MIN_RESIDUAL_SHARE)
+        candidate &= peak >= min_peak
+        for c in centres:
+            candidate &= _angle_diff(az_grid_deg[idx], c) >= MIN_SEPARATION_DEG
+        if not candidate.any():
+            break
+        centre = _vote(az_grid_deg, idx, peak * candidate, circular)
+        # A real source keeps pointing the same way; a room's leftovers scatter.
+        support = candidate & (_angle_diff(az_grid_deg[idx], centre) <= MIN_SEPARATION_DEG / 2)
+        if support.sum() < max(3, MIN_SOURCE_FRAMES * active.sum()):
+            break
+        centres.append(centre)
+        tracks.append(az_grid_deg[idx])
+    return np.array(centres)
+
+
+def _vote(az_grid_deg: np.ndarray, idx: np.ndarray, weight: np.ndarray, circular: bool) -> float:
+    """Most voted azimuth: per-frame peak positions ``idx`` weighted by ``weight``,
+    smoothed over 5 degrees so a source that wobbles a little still wins."""
+    votes = np.bincount(idx, weights=weight, minlength=az_grid_deg.size)
+    step = float(az_grid_deg[1] - az_grid_deg[0])
+    size = max(1, round(5.0 / step))
+    votes = uniform_filter1d(votes, size=size, mode="wrap" if circular else "constant")
+    return float(az_grid_deg[int(np.argmax(votes))])
+
+
+def _angle_diff(a_deg: float | np.ndarray, b_deg: float | np.ndarray) -> np.ndarray:
+    """Absolute angular difference in degrees, wrapped to [0, 180]."""
+    return np.abs((np.asarray(a_deg) - b_deg + 180.0) % 360.0 - 180.0)
+
+
+def refine_peak(direction_map: np.ndarray, idx: np.ndarray, circular: bool) -> np.ndarray:
+    """Sub-grid offset (in grid steps, in [-0.5, 0.5]) of peaks at ``idx`` per frame,
+    by a parabola through the peak and its two neighbours."""
+    n_az = direction_map.shape[1]
+    rows = np.arange(direction_map.shape[0])
+    if circular:
+        left, right = (idx - 1) % n_az, (idx + 1) % n_az
+    else:
+        left, right = np.clip(idx - 1, 0, n_az - 1), np.clip(idx + 1, 0, n_az - 1)
+    y0, y1, y2 = direction_map[rows, left], direction_map[rows, idx], direction_map[rows, right]
+    denom = y0 - 2 * y1 + y2
+    with np.errstate(invalid="ignore", divide="ignore"):
+        offset = np.where(denom < 0, 0.5 * (y0 - y2) / denom, 0.0)
+    return np.clip(np.nan_to_num(offset), -0.5, 0.5)
+
+
+def track_sources(
+    direction_map: np.ndarray,
+    az_grid_deg: np.ndarray,
+    centres_deg: np.ndarray,
+    circular: bool = False,
+    smooth_frames: int = 3,
+) -> tuple[np.ndarray, np.ndarray]:
+    """Azimuth ``(K, T)`` and peak height ``(K, T)`` of each source in every frame.
+
+    One source takes the highest peak of each frame, wherever it is (it may move).
+    Several sources each own the sector of directions nearer to their centre than to
+    any other centre, and take the highest peak inside it.
+    """
+    n_frames, _n_az = direction_map.shape
+    smoothed = uniform_filter1d(direction_map, size=smooth_frames, axis=0, mode="nearest")
+    step = float(az_grid_deg[1] - az_grid_deg[0])
+    n_sources = centres_deg.size
+    az = np.zeros((n_sources, n_frames))
+    height = np.zeros((n_sources, n_frames))
+    if n_sources == 0:
+        return az, height
+    # Distance of every grid direction to every centre picks each source's sector.
+    dist = _angle_diff(az_grid_deg[None, :], centres_deg[:, None])  # (K, A)
+    owner = np.argmin(dist, axis=0)
+    for k in range(n_sources):  # at most max_sources iterations
+        masked = np.where(owner[None, :] == k, smoothed, -np.inf)
+        idx = np.argmax(masked, axis=1)
+        offset = refine_peak(smoothed, idx, circular)
+        value = az_grid_deg[idx] + offset * step
+        if circular:
+            value = (value + 180.0) % 360.0 - 180.0
+        else:  # the sub-grid step must not leave the grid (e.g. +90.5 deg)
+            value = np.clip(value, az_grid_deg[0], az_grid_deg[-1])
+        az[k] = value
+        height[k] = smoothed[np.arange(n_frames), idx]
+    return az, height
+
+
+def nearest_source(distances: np.ndarray) -> np.ndarray:
+    """Index ``(F, T)`` of the best-matching source from misfits ``(K, F, T)``."""
+    return np.argmin(distances, axis=0)

@@ -1,0 +1,187 @@
+"""``spa2v run``: the whole pipeline in one command, hear -> tag -> plan -> render.
+
+Writes the video and, next to it, every intermediate file a person may want to look at.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+from typing import Any
+
+from rich.console import Console
+from rich.markup import escape
+
+from spa2v.interfaces.cli.cues import add_loading_arguments
+from spa2v.interfaces.cli.render import (
+    add_render_arguments,
+    progress_reporter,
+    render_options_from_args,
+)
+from spa2v.planning import PLANNERS
+
+NAME = "run"
+HELP = "hear -> plan -> render in one go: an MP4 plus the cues, layout, plot and storyboard"
+DESCRIPTION = """\
+Run the whole pipeline on a recording: hear where each source is and how it moves, tag
+what it is, plan a Video Scene Layout, and render it as an MP4 with the original audio.
+Next to OUT.mp4 it writes OUT.cues.json (cue tracks), OUT.layout.json (the VSL),
+OUT.cues.png (cue plot) and OUT.storyboard.png (6 frames of the video), then prints a
+summary with the paths."""
+EPILOG = """\
+examples:
+  spa2v run street.wav -o street.mp4
+  spa2v run concert.wav -o concert.mp4 --layout binaural --overlay --subtitles
+  spa2v run street.wav -o street.mp4 --frames 16 --size 1024x640 --fps 30
+  spa2v run street.wav -o street.mp4 --planner llm --llm-model gemini-2.0-flash \\
+      --llm-base-url https://generativelanguage.googleapis.com/v1beta/openai/ \\
+      --llm-api-key-env GEMINI_API_KEY
+"""
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument(
+        "audio",
+        metavar="AUDIO",
+        help="recording: wav, flac, ogg/opus, mp3, m4a/aac, or a video with sound",
+    )
+    parser.add_argument("-o", "--output", required=True, metavar="OUT.mp4", help="video to write")
+    hearing = parser.add_argument_group("hearing")
+    add_loading_arguments(hearing)
+    hearing.add_argument(
+        "--hop-ms",
+        type=_number_in(5.0, 500.0),
+        default=25.0,
+        metavar="N",
+        help="time between two analysis frames in milliseconds (default: 25)",
+    )
+    hearing.add_argument(
+        "--max-sources",
+        type=int,
+        choices=(1, 2, 3),
+        default=3,
+        help="find at most N simultaneous sources (default: 3)",
+    )
+    hearing.add_argument(
+        "--no-tags", action="store_true", help="skip the sound-event tagger (faster, unlabelled)"
+    )
+    planning = parser.add_argument_group("planning")
+    planning.add_argument(
+        "--planner",
+        choices=PLANNERS,
+        default="physics",
+        help="physics (default: offline, deterministic) or llm (OpenAI-compatible chat model)",
+    )
+    rate = planning.add_mutually_exclusive_group()
+    rate.add_argument(
+        "--fps-plan",
+        type=_number_in(0.1, 60.0),
+        default=8.0,
+        metavar="N",
+        help="layout keyframes per second (default: 8)",
+    )
+    rate.add_argument(
+        "--frames",
+        type=_number_in(2, 10_000, int),
+        metavar="N",
+        help="a fixed number of layout keyframes instead",
+    )
+    planning.add_argument("--llm-base-url", metavar="URL", help="llm: OpenAI-compatible endpoint")
+    planning.add_argument("--llm-model", metavar="NAME", help="llm: model name")
+    planning.add_argument(
+        "--llm-api-key-env",
+        metavar="VAR",
+        default="OPENAI_API_KEY",
+        help="llm: environment variable holding the API key (default: OPENAI_API_KEY)",
+    )
+    planning.add_argument(
+        "--llm-audio", action="store_true", help="llm: also send the recording itself"
+    )
+    planning.add_argument("--bank", metavar="BANK.jsonl", help="llm: example bank to retrieve from")
+    add_render_arguments(parser)
+
+
+def planner_options_from_args(args: argparse.Namespace) -> dict[str, Any]:
+    """Keyword arguments for ``spa2v.planning.plan`` (none for the physics planner)."""
+    if args.planner != "llm":
+        return {}
+    return {
+        "base_url": args.llm_base_url,
+        "model": args.llm_model,
+        "api_key": os.environ.get(args.llm_api_key_env) or None,
+        "audio_path": args.audio if args.llm_audio else None,
+        "bank": args.bank,
+    }
+
+
+def run(args: argparse.Namespace) -> int:
+    from spa2v import api
+
+    quiet = bool(getattr(args, "quiet", False))
+    render_options = render_options_from_args(args)
+    generator_options = {}
+    if "diffusion_options" in render_options:
+        generator_options["diffusion_options"] = render_options.pop("diffusion_options")
+    with progress_reporter(quiet) as progress:
+        result = api.run(
+            args.audio,
+            args.output,
+            layout=None if args.layout == "auto" else args.layout,
+            max_duration_s=args.max_duration_s or None,
+            hop_s=args.hop_ms / 1000.0,
+            max_sources=args.max_sources,
+            tags=not args.no_tags,
+            planner=args.planner,
+            plan_fps=args.fps_plan,
+            n_frames=args.frames,
+            planner_options=planner_options_from_args(args),
+            generator_options=generator_options,
+            progress=progress,
+            **render_options,
+        )
+    print_run_summary(result, quiet=quiet)
+    return 0
+
+
+def print_run_summary(result: Any, quiet: bool = False, console: Console | None = None) -> None:
+    """What was heard and planned (unless ``quiet``), and a table of the written files."""
+    try:
+        from spa2v.hearing.summary import describe_source
+    except ModuleNotFoundError:  # partial install: a plainer line per source
+        describe_source = _describe_source_plainly
+
+    console = console or Console(highlight=False, soft_wrap=True)
+    err = Console(stderr=True, highlight=False, soft_wrap=True)
+    for warning in result.warnings:
+        err.print(f"[yellow]warning:[/] {escape(warning)}")
+    if not quiet:
+        for track in result.cues.sources:
+            console.print(f"  heard  {escape(describe_source(track))}")
+        for obj in result.vsl.objects:
+            console.print(f"  drawn  {obj.id}: {escape(obj.name)}, {obj.motion}")
+        if result.vsl.caption:
+            console.print(f"  caption: {escape(result.vsl.caption)}")
+    width = max(len(role) for role in result.paths) + 2
+    for role, path in result.paths.items():  # whole paths, never cut to the terminal width
+        console.print(f"[bold]{role:<{width}}[/]{escape(str(path))}")
+
+
+def _describe_source_plainly(track: Any) -> str:
+    label = track.top_label.noun if track.top_label else "unknown"
+    start_s, end_s = track.span_s
+    return f"source {track.source_id}: {label}, {start_s:.1f}-{end_s:.1f} s, {track.lateral_motion}"
+
+
+def _number_in(low: float, high: float, kind: type = float) -> Any:
+    """An argparse type: a number of ``kind`` within ``[low, high]``."""
+
+    def parse(text: str) -> float:
+        try:
+            value = kind(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"{text!r} is not a {kind.__name__}") from None
+        if not low <= value <= high:
+            raise argparse.ArgumentTypeError(f"{text} is outside {low:g}-{high:g}")
+        return value
+
+    return parse

@@ -1,0 +1,100 @@
+"""Motion cues against simulator ground truth: crossing direction, approach/recede, speed."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from spa2v.hearing.extract import hear
+from spa2v.sim import simulate_pass, simulate_radial
+
+SR = 16000
+FORMATS = ["binaural", "spaced", "panned", "foa"]
+PASSES_PER_FORMAT = 20
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_crossing_direction_right_in_95_percent(fmt):
+    rng = np.random.default_rng(100 + FORMATS.index(fmt))
+    wrong = []
+    for i in range(PASSES_PER_FORMAT):
+        direction = ("left-to-right", "right-to-left")[i % 2]
+        speed, closest, offset = rng.uniform(5, 25), rng.uniform(3, 15), rng.uniform(-20, 20)
+        result = simulate_pass(
+            direction,
+            speed,
+            closest,
+            format=fmt,
+            clip="engine",
+            duration_s=2.0,
+            azimuth_deg=offset,
+            sr=SR,
+            seed=i,
+        )
+        cues = hear(result.signal)
+        got = cues.sources[0].lateral_motion
+        if got != direction:
+            wrong.append((direction, got, round(speed), round(closest), round(offset)))
+    assert len(wrong) <= 0.05 * PASSES_PER_FORMAT, wrong
+
+
+def test_approach_and_recede_right_in_90_percent():
+    rng = np.random.default_rng(7)
+    outcomes = []
+    for i in range(20):
+        fmt = FORMATS[i % 4]
+        motion = ("approaching", "receding")[(i // 4) % 2]
+        speed, near, az = rng.uniform(3, 15), rng.uniform(2, 8), rng.uniform(-50, 50)
+        result = simulate_radial(
+            motion, speed, az, near, format=fmt, clip="engine", duration_s=2.5, sr=SR, seed=i
+        )
+        track = hear(result.signal).sources[0]
+        outcomes.append(track.depth_motion == motion)
+        # A source moving along the line of sight does not cross.
+        assert track.lateral_motion == "static", (fmt, motion, az)
+    assert np.mean(outcomes) >= 0.9, outcomes
+
+
+def test_passby_speed_within_15_percent():
+    rng = np.random.default_rng(11)
+    results = []
+    for i, speed in enumerate(np.linspace(5.0, 25.0, 8)):
+        fmt = FORMATS[i % 4]
+        closest = rng.uniform(3, 12)
+        result = simulate_pass(
+            "right-to-left", speed, closest, format=fmt, clip="tone", duration_s=3.0, sr=SR, seed=i
+        )
+        track = hear(result.signal).sources[0]
+        results.append((fmt, speed, closest, track.speed_mps))
+    for fmt, speed, closest, estimate in results:
+        assert estimate is not None, (fmt, speed, closest)
+        assert abs(estimate - speed) <= 0.15 * speed, results
+
+
+def test_pitch_track_follows_doppler_truth():
+    result = simulate_pass(
+        "left-to-right", 20.0, 5.0, format="binaural", clip="tone", duration_s=3.0, sr=SR
+    )
+    track = hear(result.signal).sources[0]
+    truth = result.truth[0]
+    expected = 440.0 * np.interp(track.times_s, truth.times_s, truth.doppler)
+    ok = np.isfinite(track.pitch_hz)
+    assert ok.mean() > 0.9
+    rel_err = np.abs(track.pitch_hz[ok] / expected[ok] - 1.0)
+    assert np.median(rel_err) < 0.002
+    assert track.pitch_change_ratio == pytest.approx(
+        expected[-10:].mean() / expected[:10].mean() - 1.0, abs=0.01
+    )
+    assert track.depth_motion == "approaching-then-receding"
+
+
+def test_static_source_is_not_moving():
+    from spa2v.sim import simulate_static
+
+    track = hear(
+        simulate_static(25.0, format="binaural", clip="engine", sr=SR, duration_s=2.0).signal
+    ).sources[0]
+    assert track.lateral_motion == "static"
+    assert track.depth_motion == "static"
+    assert track.speed_mps is None
+    assert np.allclose(track.distance_proxy[track.active], 1.0, atol=0.3)

@@ -1,0 +1,236 @@
+"""The physics planner on simulated clips, checked against the simulator's ground truth."""
+
+from __future__ import annotations
+
+import functools
+
+import numpy as np
+import pytest
+
+from spa2v.camera import azimuth_to_x
+from spa2v.hearing.cues import Cues, CueTrack, Label
+from spa2v.hearing.extract import hear
+from spa2v.planning import plan
+from spa2v.planning.bank import truth_layout
+from spa2v.planning.physics import (
+    keyframe_times,
+    motion_from_tracks,
+    plan_physics,
+    smooth_track,
+)
+from spa2v.planning.vsl import parse_vsl
+from spa2v.sim import simulate_pass, simulate_radial, simulate_static
+
+BUS = Label("Bus", 0.7, "bus", "vehicle")
+
+
+@functools.cache
+def _static(az_deg: float, fmt: str, rt60_s: float | None = None):
+    res = simulate_static(
+        az_deg, 3.0, format=fmt, clip="noise", duration_s=2.0, seed=3, rt60_s=rt60_s
+    )
+    return res, hear(res.signal)
+
+
+@functools.cache
+def _moving(kind: str, fmt: str):
+    if kind in ("left-to-right", "right-to-left"):
+        res = simulate_pass(kind, 15.0, 10.0, format=fmt, clip="bus", seed=4)
+    else:
+        res = simulate_radial(kind, 8.0, azimuth_deg=10.0, format=fmt, clip="bus", seed=5)
+    cues = hear(res.signal)
+    for track in cues.sources:
+        track.labels = [BUS]  # what the tagger would say; tagging is tested on its own
+    return res, cues
+
+
+def _centres(vsl, object_id: int = 0) -> dict[float, float]:
+    return {
+        f.t: (b.box[0] + b.box[2]) / 2 for f in vsl.frames for b in f.boxes if b.id == object_id
+    }
+
+
+def _heights(vsl, object_id: int = 0) -> list[float]:
+    return [b.box[3] - b.box[1] for f in vsl.frames for b in f.boxes if b.id == object_id]
+
+
+# --- placement -----------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(("az_deg", "side"), [(30.0, "left"), (0.0, "centre"), (-30.0, "right")])
+def test_static_source_is_placed_where_it_is_heard(az_deg, side):
+    _, cues = _static(az_deg, "binaural")
+    vsl = plan_physics(cues)
+    centres = np.array(list(_centres(vsl).values()))
+    assert len(centres) == len(vsl.frames)  # sounding and in view the whole time
+    assert abs(np.median(centres) - azimuth_to_x(az_deg)) < 0.03
+    expected = {"left": (0.0, 1 / 3), "centre": (1 / 3, 2 / 3), "right": (2 / 3, 1.0)}[side]
+    assert expected[0] < np.median(centres) < expected[1]
+    assert vsl.objects[0].motion == "static"
+
+
+@pytest.mark.parametrize("fmt", ["spaced", "foa", "panned"])
+def test_left_source_is_on_the_left_in_every_format(fmt):
+    _, cues = _static(25.0, fmt)
+    centres = np.array(list(_centres(plan_physics(cues)).values()))
+    assert abs(np.median(centres) - azimuth_to_x(25.0)) < 0.03
+    # In a room the direction estimate is pulled towards the centre, but stays left.
+    _, cues = _static(25.0, fmt, rt60_s=0.3)
+    centres = np.array(list(_centres(plan_physics(cues)).values()))
+    assert np.median(centres) < 0.4
+
+
+def test_static_box_sits_on_the_ground_with_the_class_size():
+    _, cues = _static(0.0, "binaural")
+    cues.sources[0].labels = [Label("Piano", 0.8, "piano", "instrument")]
+    vsl = plan_physics(cues)
+    x0, y0, x1, y1 = vsl.frames[0].boxes[0].box
+    # A 1.5 x 1.0 m piano standing on the ground below a 1.5 m camera: its top is below
+    # the horizon and its width/height ratio is the physical one on the 16:10 canvas.
+    assert 0.5 < y0 < y1
+    assert (x1 - x0) / (y1 - y0) == pytest.approx(1.5 / 1.0 * 0.625, rel=0.02)
+    assert vsl.objects[0].name == "piano"
+    assert vsl.caption == "a piano plays in the centre in a concert hall"
+
+
+# --- motion ---------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("direction", "fmt"), [("right-to-left", "binaural"), ("left-to-right", "spaced")]
+)
+def test_passing_vehicle_crosses_the_frame_in_the_heard_direction(direction, fmt):
+    res, cues = _moving(direction, fmt)
+    vsl = plan_physics(cues)
+    truth = truth_layout(res)
+    assert vsl.objects[0].motion == direction
+    planned, actual = _centres(vsl), _centres(truth)
+    times = sorted(planned)
+    sign = -1 if direction == "right-to-left" else 1
+    assert sign * (planned[times[-1]] - planned[times[0]]) > 0.5
+    common = sorted(set(planned) & set(actual))
+    assert len(common) >= 0.7 * len(actual)  # in view when the truth is
+    error = np.mean([abs(planned[t] - actual[t]) for t in common])
+    assert error < 0.06
+    assert vsl.caption == f"a bus drives past from {direction.replace('-', ' ')} on a street"
+
+
+@pytest.mark.parametrize(("kind", "fmt"), [("approaching", "binaural"), ("receding", "foa")])
+def test_depth_motion_changes_the_box_size(kind, fmt):
+    res, cues = _moving(kind, fmt)
+    vsl = plan_physics(cues)
+    heights = _heights(vsl)
+    truth_heights = _heights(truth_layout(res))
+    growth = heights[-1] / heights[0]
+    assert vsl.objects[0].motion == kind
+    if kind == "approaching":
+        assert growth > 2.0 and truth_heights[-1] / truth_heights[0] > 2.0
+    else:
+        assert growth < 0.5 and truth_heights[-1] / truth_heights[0] < 0.5
+    # Going straight towards/away from the camera, the box stays where it was heard.
+    centres = np.array(list(_centres(vsl).values()))
+    assert np.ptp(centres) < 0.1
+
+
+def test_reasoning_states_the_cues():
+    _, cues = _moving("right-to-left", "binaural")
+    text = plan_physics(cues).reasoning
+    assert "azimuth went from -" in text and "deg" in text
+    assert "loudness peaked at" in text
+    assert "-> right-to-left" in text
+
+
+def test_planning_is_deterministic():
+    _, cues = _moving("left-to-right", "spaced")
+    assert plan_physics(cues).to_json() == plan_physics(cues).to_json()
+
+
+# --- keyframes and edge cases ---------------------------------------------------------
+
+
+def test_keyframes_at_a_rate_or_a_fixed_count():
+    _, cues = _static(30.0, "binaural")
+    by_rate = plan(cues, fps=8.0)
+    assert [f.t for f in by_rate.frames] == pytest.approx(np.arange(17) / 8)
+    fixed = plan(cues, n_frames=16)
+    assert len(fixed.frames) == 16 and fixed.frames[-1].t == pytest.approx(2.0)
+    assert keyframe_times(3.0, fps=None, n_frames=4)[1] == pytest.approx(1.0)
+
+
+def _hand_cues(az_deg: np.ndarray, active: np.ndarray, label: Label) -> Cues:
+    t = np.arange(az_deg.size) * 0.025
+    track = CueTrack(
+        source_id=0,
+        times_s=t,
+        active=active,
+        loudness_db=np.full(t.size, -20.0),
+        azimuth_deg=az_deg,
+        azimuth_confidence=np.ones(t.size),
+        labels=[label],
+    )
+    return Cues(
+        duration_s=t.size * 0.025, sr=48000, layout="binaural", hop_s=0.025, sources=[track]
+    )
+
+
+def test_flying_source_is_drawn_above_the_horizon():
+    cues = _hand_cues(
+        np.full(80, 10.0), np.ones(80, bool), Label("Helicopter", 0.6, "helicopter", "aircraft")
+    )
+    box = plan_physics(cues).frames[0].boxes[0].box
+    assert box[3] < 0.5
+
+
+def test_silent_stretches_and_sources_behind_are_absent():
+    az = np.linspace(-30.0, 150.0, 160)  # sweeps to the left and on behind the listener
+    active = np.ones(160, bool)
+    active[:40] = False  # silent for the first second
+    vsl = plan_physics(_hand_cues(az, active, BUS), fps=4.0)
+    assert vsl.objects[0].motion == "right-to-left"
+    present = [f.t for f in vsl.frames if f.boxes]
+    behind_s = float(np.interp(90.0, az, np.arange(160) * 0.025))  # ~2.65 s
+    assert present[0] >= 0.875 and present[-1] < behind_s
+
+
+def test_a_still_source_stays_put_when_its_estimate_flips_behind():
+    az = np.full(160, -20.0)
+    az[60:90] = 150.0  # a reflection wins for 0.75 s
+    vsl = plan_physics(_hand_cues(az, np.ones(160, bool), BUS), fps=4.0)
+    centres = [(f.boxes[0].box[0] + f.boxes[0].box[2]) / 2 for f in vsl.frames]
+    assert len(centres) == len(vsl.frames)  # never dropped
+    assert np.allclose(centres, azimuth_to_x(-20.0), atol=0.01)
+
+
+def test_nothing_heard_gives_a_valid_empty_layout():
+    cues = Cues(duration_s=2.0, sr=48000, layout="spaced", hop_s=0.025, sources=[])
+    vsl = plan_physics(cues)
+    assert vsl.objects == [] and all(not f.boxes for f in vsl.frames)
+    parse_vsl(vsl.to_dict())
+
+
+def test_smoothing_bridges_gaps_and_motion_rules_use_class_priors():
+    t = np.arange(5) * 0.1
+    out = smooth_track(t, np.array([0.0, 0, 99, 10, 10]), np.array([1.0, 1, 0, 1, 1]), 0.01)
+    assert out[2] == pytest.approx(5.0)  # the unweighted frame is interpolated, not kept
+    still = {"az_start_deg": 30, "az_end_deg": -30, "level_trend_db": 0, "level_trend_r2": 0}
+    assert motion_from_tracks(still) == "left-to-right"
+    # A steady 5 dB fade reads as receding for a vehicle, not for a piano (music fades).
+    fade = {"az_start_deg": 0, "az_end_deg": 2, "level_trend_db": -5, "level_trend_r2": 0.7}
+    assert motion_from_tracks(fade, usually_moving=True) == "receding"
+    assert motion_from_tracks(fade, usually_moving=False) == "static"
+    # An azimuth drift of 25 deg moves a vehicle but not a piano.
+    drift = {**still, "az_start_deg": 0, "az_end_deg": 25}
+    assert motion_from_tracks(drift, usually_moving=True) == "right-to-left"
+    assert motion_from_tracks(drift, usually_moving=False) == "static"
+
+
+def test_source_heard_high_up_is_drawn_as_its_flying_label():
+    labels = [Label("Car", 0.5, "car", "vehicle"), Label("Aircraft", 0.2, "airplane", "aircraft")]
+    cues = _hand_cues(np.full(80, 10.0), np.ones(80, bool), labels[0])
+    cues.sources[0].labels = labels
+    cues.sources[0].elevation_deg = np.full(80, 30.0)  # FOA: heard 30 deg up
+    vsl = plan_physics(cues)
+    assert vsl.objects[0].name == "airplane" and vsl.objects[0].audio_label == "Aircraft"
+    assert vsl.frames[0].boxes[0].box[3] < 0.5
+    cues.sources[0].elevation_deg = np.full(80, 2.0)  # on the horizon: the tagger's first
+    assert plan_physics(cues).objects[0].name == "car"
