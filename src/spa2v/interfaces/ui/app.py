@@ -168,7 +168,7 @@ def build_app(limits: Limits | None = None) -> Any:
             )
             _unavailable("generators", generators, gr)
             render_btn = gr.Button("Render video", variant="primary", elem_id="render")
-        video = gr.Video(label="Video", elem_id="video")
+        video = gr.Video(label="Video", elem_id="video", height=400)
         downloads = gr.Files(label="Downloads (layout, cues, video)", elem_id="downloads")
 
         plan_btn.click(

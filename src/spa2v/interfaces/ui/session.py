@@ -73,12 +73,9 @@ def hear_and_plan(
     root: Path | None = None,
 ) -> Planned:
     """Load, hear, tag and plan one upload into a private folder."""
-    from spa2v.hearing.extract import hear
+    from spa2v.api import hear, plan
     from spa2v.hearing.plot import plot_cues
     from spa2v.hearing.summary import describe_source
-    from spa2v.hearing.tagging.tag import tag_cues
-    from spa2v.io.audio import load_audio
-    from spa2v.planning import plan
     from spa2v.planning.vsl import save_vsl
 
     limits = limits or Limits()
@@ -88,8 +85,7 @@ def hear_and_plan(
     audio_path = workdir / f"input{source.suffix.lower()}"
     shutil.copyfile(source, audio_path)
 
-    signal = load_audio(audio_path, layout=layout, max_duration_s=limits.max_duration_s)
-    cues = tag_cues(signal, hear(signal))
+    cues = hear(audio_path, layout=layout, max_duration_s=limits.max_duration_s)
     vsl = plan(cues, planner=planner, fps=keyframes_per_s)
 
     cues_path = cues.save(workdir / "cues.json")
@@ -98,7 +94,7 @@ def hear_and_plan(
     save_vsl(vsl, layout_path)
     layout_plot_path = plot_layout(vsl, workdir / "layout.png")
     lines = [f"- {describe_source(track)}" for track in cues.sources]
-    lines += [f"- warning: {w}" for w in [*signal.warnings, *cues.warnings]]
+    lines += [f"- warning: {w}" for w in cues.warnings]
     summary = "\n".join(lines) if lines else "No sounding source was found."
     return Planned(
         workdir=workdir,
@@ -173,11 +169,12 @@ def plot_layout(vsl: Any, path: Path) -> Path:
 
     from spa2v.io.atomic import atomic_path
 
-    fig, ax = plt.subplots(figsize=(6.4, 4.0), dpi=100)
+    fig, ax = plt.subplots(figsize=(6.4, 4.6), dpi=100)
+    ax.set_aspect(320 / 512)  # the 16:10 canvas of the camera model
     ax.set_xlim(0, 1)
     ax.set_ylim(1, 0)  # image coordinates: y grows downwards
     ax.axhline(0.5, color="0.7", lw=0.8, ls="--")
-    ax.set_title("layout: box trajectories (light = early, dark = late)")
+    ax.set_title("box trajectories (light = early, dark = late)", fontsize=10)
     cmap = plt.get_cmap("tab10")
     n = max(len(vsl.frames) - 1, 1)
     for k, obj in enumerate(vsl.objects):
