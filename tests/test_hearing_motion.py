@@ -98,3 +98,45 @@ def test_static_source_is_not_moving():
     assert track.depth_motion == "static"
     assert track.speed_mps is None
     assert np.allclose(track.distance_proxy[track.active], 1.0, atol=0.3)
+
+
+def test_distance_follows_drr_in_a_room_not_the_level():
+    # The benchmark's receding airplane outdoors (RT60 0.8 s, 30 -> 100 m): its own
+    # level rises ~12 dB (engine run-up) and the reverb keeps the total up, so the level
+    # says "approaching"; the direct-to-reverberant ratio falls as it goes away.
+    from spa2v.sim import benchmark_scenes, simulate
+
+    for fmt in ("binaural", "foa"):
+        (spec,) = [
+            s
+            for s in benchmark_scenes(seed=0)
+            if s.name == f"moving-depth-v0-receding-airplane-{fmt}-rev"
+        ]
+        track = hear(simulate(spec).signal).sources[0]
+        t, active = track.times_s, track.active
+        level_slope = np.polyfit(t[active], track.loudness_db[active], 1)[0]
+        log_dist_slope = np.polyfit(t[active], np.log10(track.distance_proxy[active]), 1)[0]
+        assert level_slope > 0, (fmt, level_slope)  # the level alone would mislead
+        assert log_dist_slope > 0, (fmt, log_dist_slope)  # the heard distance grows
+
+
+def test_direct_fraction_high_dry_low_in_a_room():
+    from spa2v.hearing import direction as dirn
+    from spa2v.hearing.extract import drr_db
+    from spa2v.hearing.spectral import stft
+    from spa2v.sim import simulate_static
+
+    for fmt in ("binaural", "spaced", "foa"):
+        shares = []
+        for rt60_s in (None, 0.8):
+            signal = simulate_static(
+                20.0, distance_m=6.0, format=fmt, sr=SR, rt60_s=rt60_s, duration_s=1.5
+            ).signal
+            sg = stft(signal.samples, signal.sr, 0.025)
+            finder = dirn.DirectionFinder(sg, fmt)
+            model = None if fmt == "foa" else finder.model_ipd
+            share = dirn.direct_fraction(sg.spec, sg.freqs_hz, fmt, finder.weights > 0, 20, model)
+            shares.append(float(np.median(share)))
+        assert shares[0] > 0.9, (fmt, shares)  # dry: all direct
+        assert shares[1] < 0.6, (fmt, shares)  # 6 m in a room: mostly reverb
+        assert drr_db(np.array(shares[:1]))[0] > drr_db(np.array(shares[1:]))[0] + 10

@@ -234,3 +234,25 @@ def test_source_heard_high_up_is_drawn_as_its_flying_label():
     assert vsl.frames[0].boxes[0].box[3] < 0.5
     cues.sources[0].elevation_deg = np.full(80, 2.0)  # on the horizon: the tagger's first
     assert plan_physics(cues).objects[0].name == "car"
+
+
+def test_heard_distance_decides_depth_over_the_level_in_a_room():
+    # In a room the level of a receding aircraft can rise (its engine runs up, the
+    # reverb keeps the total up) while hearing's distance track (from the DRR) grows.
+    rng = np.random.default_rng(0)
+    n = 160
+    t = np.arange(n) * 0.025
+    level_db = -30.0 + 5.0 * t / t[-1] + rng.normal(0.0, 2.0, n)
+    distance = 10.0 ** ((6.0 * t / t[-1] + rng.normal(0.0, 1.0, n)) / 20.0)
+    cues = _hand_cues(
+        np.full(n, 10.0), np.ones(n, bool), Label("Fixed-wing aircraft, airplane", 0.8, "airplane")
+    )
+    cues.sources[0].loudness_db = level_db
+    cues.sources[0].distance_proxy = distance / distance.min()
+    vsl = plan_physics(cues)
+    heights = _heights(vsl)
+    assert vsl.objects[0].motion == "receding"
+    assert heights[-1] / heights[0] < 0.6
+    # An instrument does not move because its DRR drifts: music and rooms do that.
+    cues.sources[0].labels = [Label("Piano", 0.8, "piano", "instrument")]
+    assert plan_physics(cues).objects[0].motion == "static"

@@ -18,7 +18,7 @@ Azimuth is positive to the LEFT; channel 0 is the left channel.
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import convolve1d
+from scipy.ndimage import convolve1d, uniform_filter1d
 
 from spa2v.hearing.hrtf import interp_rows, kemar_table
 from spa2v.hearing.spectral import Spectrogram
@@ -56,6 +56,12 @@ PURITY_POWER = 16
 #: in simulation (RT60 0.4-0.8 s at 3 m, one source): the leftovers of a room reach
 #: ~0.2 in phase maps but ~0.4 in FOA histograms (few bins left, each a strong vote).
 MIN_SOURCE_PEAK = {"phase": 0.3, "histogram": 0.5}
+#: Band (Hz) of the direct-to-reverberant estimate (:func:`direct_fraction`). Above
+#: ~1.5 kHz a diffuse field is nearly incoherent between microphones 15-20 cm apart
+#: (coherence ``sinc(2 f d / c)``), so what stays coherent is the direct sound.
+DRR_BAND_HZ = (1500.0, 6000.0)
+#: ... and for FOA, whose diffuse intensity averages out at any frequency.
+DRR_BAND_FOA_HZ = (200.0, 8000.0)
 #: Gaussian smoothing (deg) of the histogram maps of panned stereo and FOA.
 HISTOGRAM_SIGMA_DEG = 3.0
 
@@ -181,6 +187,64 @@ def foa_purity(spec: np.ndarray, intensity: np.ndarray) -> np.ndarray:
     reactive_sq = sum((w * spec[c]).imag ** 2 for c in (1, 2, 3))
     active_sq = np.sum(intensity**2, axis=0)
     return np.sqrt(active_sq / np.maximum(active_sq + reactive_sq, 1e-30))
+
+
+def direct_fraction(
+    spec: np.ndarray,
+    freqs_hz: np.ndarray,
+    layout: str,
+    keep: np.ndarray,
+    window_frames: int,
+    model_ipd_rad: np.ndarray | None = None,
+) -> np.ndarray:
+    """Share ``(T,)`` in [0, 1] of a source's energy that arrives as one plane wave.
+
+    The direct sound is coherent between channels; a room's diffuse reverb (and diffuse
+    noise) is not, and averages out over ``window_frames`` frames and many bins. So the
+    share is ``Gamma / (1 + Gamma)`` for a direct-to-reverberant ratio ``Gamma``, which
+    falls with distance as ``1/r^2`` whatever the source's own loudness does
+    (``shared/DESIGN.md``, "Distance and approach").
+
+    - spaced/binaural: ``max_az Re sum L conj(R) exp(-i ipd(az)) / sum |L| |R|`` over the
+      bins in ``keep`` within :data:`DRR_BAND_HZ` (the steered coherence; the best
+      direction, so an elevated source that fits no horizontal IPD exactly still counts);
+    - FOA: ``|sum I| / sum E`` (1 - DirAC diffuseness) within :data:`DRR_BAND_FOA_HZ`.
+
+    Parameters
+    ----------
+    spec : np.ndarray
+        ``(C, F, T)`` STFT.
+    freqs_hz : np.ndarray
+        ``(F,)`` bin frequencies.
+    layout : str
+        ``spaced``, ``binaural`` or ``foa``.
+    keep : np.ndarray
+        Bool ``(F, T)``: the source's bins.
+    window_frames : int
+        Frames averaged (a diffuse field needs many to cancel).
+    model_ipd_rad : np.ndarray or None
+        ``(A, F)`` model IPD of the stereo layout.
+    """
+    if layout == "foa":
+        band = (freqs_hz >= DRR_BAND_FOA_HZ[0]) & (freqs_hz <= DRR_BAND_FOA_HZ[1])
+        sel = keep[band]
+        sub = spec[:, band]
+        intensity = foa_intensity(sub) * sel  # (3, F_band, T)
+        energy = 0.5 * (sub.real**2 + sub.imag**2).sum(axis=0) * sel
+        num = np.linalg.norm(uniform_filter1d(intensity.sum(axis=1), window_frames, axis=1), axis=0)
+        den = uniform_filter1d(energy.sum(axis=0), window_frames)
+    else:
+        band = (freqs_hz >= DRR_BAND_HZ[0]) & (freqs_hz <= DRR_BAND_HZ[1])
+        sel = keep[band]
+        left, right = spec[0, band], spec[1, band]
+        cross = left * np.conj(right) * sel
+        cross = uniform_filter1d(cross.real, window_frames, axis=1) + 1j * uniform_filter1d(
+            cross.imag, window_frames, axis=1
+        )
+        steer = np.exp(-1j * model_ipd_rad[:, band]).astype(np.complex64)
+        num = np.maximum((steer @ cross).real.max(axis=0), 0.0)
+        den = uniform_filter1d((np.abs(left) * np.abs(right) * sel).sum(axis=0), window_frames)
+    return np.clip(num / np.maximum(den, 1e-30), 0.0, 1.0)
 
 
 def histogram_map(

@@ -43,6 +43,11 @@ SILENCE_DB = -75.0
 ACTIVITY_RANGE_DB = 45.0
 #: A separated source is active only within this range below the mixture.
 SOURCE_IN_MIX_DB = 20.0
+#: Frames averaged by the direct-to-reverberant estimate (0.5 s at the default hop).
+DRR_WINDOW_S = 0.5
+#: A source whose median direct-to-reverberant ratio is below this (dB) is heard
+#: through a room (or a lot of noise): its distance follows from the DRR, not the level.
+REVERBERANT_DRR_DB = 10.0
 #: A pitch fall smaller than this is no evidence of a pass-by (about 1.7 m/s).
 MIN_DOPPLER_RATIO = 0.01
 
@@ -165,6 +170,22 @@ def hear(
         else:
             labels = np.zeros(mix_power.shape, dtype=int)
 
+    direct_db = [None] * az.shape[0]
+    if layout in ("spaced", "binaural", "foa"):
+        window = max(3, round(DRR_WINDOW_S / hop_s))
+        usable = finder.weights > 0
+        model = None if layout == "foa" else finder.model_ipd
+        for k in range(az.shape[0]):
+            share = dirn.direct_fraction(
+                spectrogram.spec,
+                spectrogram.freqs_hz,
+                layout,
+                usable & (labels == k),
+                window,
+                model,
+            )
+            direct_db[k] = drr_db(share)
+
     elevation = None
     if layout == "foa":
         az, elevation, confidence = _foa_refine(spectrogram, labels, az.shape[0])
@@ -194,6 +215,7 @@ def hear(
                 az[k],
                 confidence[k],
                 None if elevation is None else elevation[k],
+                direct_db[k],
             )
         )
     return cues
@@ -207,12 +229,12 @@ def _foa_refine(
     is 1 for a single plane wave and falls towards 0 in a diffuse field."""
     intensity = dirn.foa_intensity(spectrogram.spec)  # (3, F, T)
     weights = dirn.bin_weights(spectrogram.power[0], spectrogram.freqs_hz) > 0
+    norm = np.linalg.norm(intensity, axis=0)
     shape = (n_sources, labels.shape[1])
     az, el, conf = np.zeros(shape), np.zeros(shape), np.zeros(shape)
     for k in range(n_sources):
         sel = (labels == k) & weights
         total = (intensity * sel).sum(axis=1)  # (3, T)
-        norm = np.linalg.norm(intensity, axis=0)
         az[k] = np.degrees(np.arctan2(total[1], total[0]))
         el[k] = np.degrees(np.arctan2(total[2], np.hypot(total[0], total[1])))
         conf[k] = np.linalg.norm(total, axis=0) / np.maximum((norm * sel).sum(axis=0), 1e-20)
@@ -230,8 +252,14 @@ def _track(
     azimuth_deg: np.ndarray,
     confidence: np.ndarray,
     elevation_deg: np.ndarray | None,
+    direct_db: np.ndarray | None = None,
 ) -> CueTrack:
-    """Assemble one source's :class:`CueTrack` and its motion summaries."""
+    """Assemble one source's :class:`CueTrack` and its motion summaries.
+
+    ``direct_db`` is the direct-to-reverberant ratio per frame (None for mono/panned);
+    where it is low (a room), distance and depth motion follow from it rather than
+    from the level (:func:`spa2v.hearing.motion.distance_proxy`).
+    """
     confidence = np.where(active, confidence, 0.0)
     azimuth_deg = fill_inactive(azimuth_deg, active)
     if elevation_deg is not None:
@@ -246,7 +274,7 @@ def _track(
         azimuth_deg=azimuth_deg,
         azimuth_confidence=confidence,
         elevation_deg=elevation_deg,
-        distance_proxy=distance_proxy(level_db, active, hop_s),
+        distance_proxy=distance_proxy(level_db, active, hop_s, direct_db, REVERBERANT_DRR_DB),
         pitch_hz=pitch,
         spectral_centroid_hz=centroid,
     )
@@ -261,6 +289,17 @@ def _track(
         if fit is not None and fit.rms_error_hz < 0.01 * fit.f0_hz:
             track.speed_mps = round(fit.speed_mps, 2)
     return track
+
+
+def drr_db(direct_share: np.ndarray) -> np.ndarray:
+    """Direct-to-reverberant ratio (dB) from the direct share ``Gamma / (1 + Gamma)``,
+    limited to -30..+30 dB (beyond, the estimate is noise).
+
+    >>> drr_db(np.array([0.5, 0.0])).round(1)
+    array([  0., -30.])
+    """
+    share = np.clip(direct_share, 1e-3, 1.0 - 1e-3)
+    return 10.0 * np.log10(share / (1.0 - share))
 
 
 def source_audio(

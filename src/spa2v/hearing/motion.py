@@ -83,17 +83,30 @@ def depth_motion(loudness_db: np.ndarray, active: np.ndarray, hop_s: float) -> D
     return "other"
 
 
-def distance_proxy(loudness_db: np.ndarray, active: np.ndarray, hop_s: float) -> np.ndarray:
-    """Relative distance per frame by the 1/r law, 1.0 at the loudest (smoothed) frame.
+def distance_proxy(
+    loudness_db: np.ndarray,
+    active: np.ndarray,
+    hop_s: float,
+    direct_db: np.ndarray | None = None,
+    reverberant_db: float = 10.0,
+) -> np.ndarray:
+    """Relative distance per frame, 1.0 at the nearest (smoothed) frame.
 
-    Inactive frames carry the nearest active value.
+    In the open, by the 1/r law from the level (+6 dB per halving of distance). In a
+    room (median direct-to-reverberant ratio ``direct_db`` below ``reverberant_db``) the
+    reverb keeps the level up as a source goes away, and the source's own loudness
+    changes mask the rest; the DRR falls by the same 6 dB per doubling of distance (the
+    reverb does not depend on where the source is) and ignores the source's loudness,
+    so it is used instead. Inactive frames carry the nearest active value.
     """
     out = np.ones_like(loudness_db, dtype=float)
     if not active.any():
         return out
-    level = smooth(fill_inactive(loudness_db, active), round(0.1 / hop_s))
-    out = 10.0 ** (-(level - level[active].max()) / 20.0)
-    return out
+    cue_db = loudness_db
+    if direct_db is not None and np.median(direct_db[active]) < reverberant_db:
+        cue_db = direct_db
+    level = smooth(fill_inactive(cue_db, active), round(0.1 / hop_s))
+    return 10.0 ** (-(level - level[active].max()) / 20.0)
 
 
 def fill_inactive(values: np.ndarray, active: np.ndarray) -> np.ndarray:

@@ -22,6 +22,12 @@ MIN_RESIDUAL_SHARE = 0.2
 #: least this share of the active frames.
 MIN_SOURCE_FRAMES = 0.15
 
+#: Two still sources that take turns holding the frame's peak (one plays, then the other,
+#: or a room's reverb lets the quieter one win for a moment) switch between their
+#: directions many times; a source crossing the view goes from one side to the other
+#: once. At least this many switches make two sources out of one peak track.
+MIN_ALTERNATIONS = 4
+
 #: ``residual(tracks)``: given source azimuths ``(K, T)``, the direction map ``(T, A)``
 #: of the bins that fit none of them, and each frame's share of bin weight left ``(T,)``.
 ResidualMap = Callable[[np.ndarray], tuple[np.ndarray, np.ndarray]]
@@ -65,8 +71,22 @@ def find_source_azimuths(
     if not active.any() or max_sources < 1:
         return np.zeros(0)
     first_idx = np.argmax(direction_map, axis=1)
-    centres = [_vote(az_grid_deg, first_idx, direction_map.max(axis=1) * active, circular)]
+    first_peak = direction_map.max(axis=1) * active
+    centres = [_vote(az_grid_deg, first_idx, first_peak, circular)]
     tracks = [az_grid_deg[first_idx]]
+    if max_sources > 1:
+        split = alternating_pair(
+            az_grid_deg[first_idx], first_peak, active, centres[0], min_peak, circular
+        )
+        if split is not None:
+            second, is_second = split
+            # Each keeps its own frames; elsewhere it sits at its centre, so the
+            # residual of the pair is the bins of neither.
+            centres.append(second)
+            tracks = [
+                np.where(is_second, centres[0], tracks[0]),
+                np.where(is_second, tracks[0], second),
+            ]
     while len(centres) < max_sources:
         left_map, share = residual(np.stack(tracks))
         peak = left_map.max(axis=1)
@@ -85,6 +105,57 @@ def find_source_azimuths(
         centres.append(centre)
         tracks.append(az_grid_deg[idx])
     return np.array(centres)
+
+
+def alternating_pair(
+    peak_az_deg: np.ndarray,
+    peak_height: np.ndarray,
+    active: np.ndarray,
+    centre_deg: float,
+    min_peak: float,
+    circular: bool = False,
+) -> tuple[float, np.ndarray] | None:
+    """A second still source hidden in one per-frame peak track, or None.
+
+    In a room the direct sound of the quieter of two instruments wins the frame's peak
+    only now and then, so the greedy search's first "source" jumps between the two
+    directions and its bins cover both, leaving no residual for the second. The peak
+    positions far (>= :data:`MIN_SEPARATION_DEG`) from the first centre are voted on; if
+    their most voted direction holds the peak in >= :data:`MIN_SOURCE_FRAMES` of the
+    active frames, in every third of the active span, and the track switches between
+    the two directions at least :data:`MIN_ALTERNATIONS` times (a crossing source
+    switches once), it is a source, provided its peaks reach on average half the
+    height the residual search asks for (``min_peak``): a room's diffuse field also
+    moves the peak around, but low.
+
+    Returns
+    -------
+    (azimuth_deg, is_second) or None
+        The second source's direction and the bool ``(T,)`` frames whose peak is its.
+    """
+    near_first = active & (_angle_diff(peak_az_deg, centre_deg) <= MIN_SEPARATION_DEG / 2)
+    far = active & (_angle_diff(peak_az_deg, centre_deg) >= MIN_SEPARATION_DEG)
+    if far.sum() < max(3, MIN_SOURCE_FRAMES * active.sum()):
+        return None
+    # Vote on a 1-degree grid (the maps' own: -90..90 stereo, -180..179 FOA).
+    grid = np.arange(-180.0, 180.0, 1.0) if circular else np.arange(-90.0, 91.0, 1.0)
+    idx = np.rint(peak_az_deg - grid[0]).astype(int)
+    idx = idx % grid.size if circular else np.clip(idx, 0, grid.size - 1)
+    second = _vote(grid, idx, peak_height * far, circular)
+    is_second = far & (_angle_diff(peak_az_deg, second) <= MIN_SEPARATION_DEG / 2)
+    if is_second.sum() < max(3, MIN_SOURCE_FRAMES * active.sum()):
+        return None
+    if peak_height[is_second].mean() < 0.5 * min_peak:
+        return None
+    # Both still sources sound throughout: each holds the peak in every third of the
+    # active span (a source crossing the view dwells at one end, then at the other).
+    thirds = np.array_split(np.flatnonzero(active), 3)
+    if not all(near_first[part].any() and is_second[part].any() for part in thirds):
+        return None
+    sequence = is_second[near_first | is_second]  # whose frame it is, in time order
+    if np.count_nonzero(np.diff(sequence.astype(int))) < MIN_ALTERNATIONS:
+        return None
+    return second, is_second
 
 
 def _vote(az_grid_deg: np.ndarray, idx: np.ndarray, weight: np.ndarray, circular: bool) -> float:

@@ -80,6 +80,16 @@ DEPTH_RULES = ((3.0, 0.3), (6.0, 0.1))
 STILL_DEPTH_RULES = ((8.0, 0.6),)
 #: ... or by this much when hearing's own depth summary says the same.
 HEARING_DEPTH_MIN_DB = 2.0
+#: Depth motion from hearing's distance track (``CueTrack.distance_proxy``, 1/r law):
+#: in a room it follows the direct-to-reverberant ratio, which the source's own
+#: loudness does not change and the reverb does not flatten, so it decides over the
+#: level for classes that move: a change of at least this many dB (20 log10 of the
+#: distance ratio) with at least this R^2. In the open it is the level itself.
+DISTANCE_RULE = (1.5, 0.15)
+#: An object planned as approaching/receding changes its distance by at least this
+#: (dB, 6 = twice as near/far over its span): the DRR saturates far from the source,
+#: so its trend is a lower bound, and a box that hardly grows does not read as motion.
+MIN_DRAWN_DEPTH_DB = 6.0
 #: Elevation of flying sources when the recording has none (stereo/binaural): high
 #: enough to read as "in the sky", low enough to stay in the 64 deg tall view.
 FLYING_ELEVATION_DEG = 15.0
@@ -372,9 +382,11 @@ def _plan_source(track: CueTrack, object_id: int, times_s: np.ndarray, fps: floa
     facts = _cue_facts(track, t, active, az_s, level, heard_m)
     motion = choose_motion(track, facts, prior.usually_moving)
     if motion in ("approaching", "receding"):
-        # The straight-line level trend, not the raw level: the source's own loudness
-        # changes (a gear change, a louder note) must not make the box pump.
-        trend_db = facts["level_trend_db"] * (t - t[active].mean()) / max(np.ptp(t[active]), 1e-6)
+        # The straight-line trend, not the raw level: the source's own loudness
+        # changes (a gear change, a louder note) must not make the box pump. The
+        # distance track's trend when it is the one that says so (see motion_from_tracks).
+        change_db = depth_change_db(facts, motion)
+        trend_db = change_db * (t - t[active].mean()) / max(np.ptp(t[active]), 1e-6)
         heard_m = np.clip(prior.distance_m * 10.0 ** (-trend_db / 20.0), MIN_DISTANCE_M, None)
     if motion in ("static", "approaching", "receding"):
         # A still object, or one moving along the line of sight, keeps its direction: one
@@ -498,6 +510,12 @@ def _cue_facts(
         "span_end_s": float(t[act_idx[-1]]),
     }
     facts["level_trend_db"], facts["level_trend_r2"] = level_trend(t[active], level_db[active])
+    if track.distance_proxy is not None:
+        # As a level: 20 log10 of how much nearer the source is (+ = approaching).
+        near_db = -20.0 * np.log10(np.maximum(np.asarray(track.distance_proxy, float), 1e-6))
+        facts["distance_trend_db"], facts["distance_trend_r2"] = level_trend(
+            t[active], near_db[active]
+        )
     # Azimuth change from a straight-line fit over the whole span: one bad stretch at an
     # end (a reflection taking over) cannot flip a crossing the way endpoints can. Only
     # frames heard in front count when there are enough: the camera shows the front,
@@ -538,6 +556,26 @@ def level_trend(times_s: np.ndarray, level_db: np.ndarray) -> tuple[float, float
     return float(slope * np.ptp(times_s)), max(0.0, r2)
 
 
+def depth_change_db(facts: dict[str, float], motion: str) -> float:
+    """The change (dB, + = nearer) drawn for an approaching/receding ``motion``: the
+    distance track's trend when it passes :data:`DISTANCE_RULE` with that sign, else the
+    level's, at least :data:`MIN_DRAWN_DEPTH_DB` in size.
+
+    >>> depth_change_db({"level_trend_db": 4.0, "distance_trend_db": -9.0,
+    ...                  "distance_trend_r2": 0.5}, "receding")
+    -9.0
+    >>> depth_change_db({"level_trend_db": 3.0, "level_trend_r2": 0.5}, "approaching")
+    6.0
+    """
+    sign = 1.0 if motion == "approaching" else -1.0
+    near_db = facts.get("distance_trend_db", 0.0)
+    passes = (
+        abs(near_db) >= DISTANCE_RULE[0] and facts.get("distance_trend_r2", 0.0) >= DISTANCE_RULE[1]
+    )
+    change_db = near_db if passes and sign * near_db > 0 else facts["level_trend_db"]
+    return sign * max(sign * change_db, MIN_DRAWN_DEPTH_DB)
+
+
 def motion_from_tracks(facts: dict[str, float], usually_moving: bool = True) -> str:
     """Motion class from the smoothed tracks: azimuth change, then the level trend.
 
@@ -560,6 +598,10 @@ def motion_from_tracks(facts: dict[str, float], usually_moving: bool = True) -> 
     d_az = facts.get("az_trend_deg", facts["az_end_deg"] - facts["az_start_deg"])
     if abs(d_az) >= lateral_deg and facts.get("az_trend_r2", 1.0) >= lateral_r2:
         return "right-to-left" if d_az > 0 else "left-to-right"
+    if usually_moving and "distance_trend_db" in facts:
+        near_db, r2 = facts["distance_trend_db"], facts["distance_trend_r2"]
+        if abs(near_db) >= DISTANCE_RULE[0] and r2 >= DISTANCE_RULE[1]:
+            return "approaching" if near_db > 0 else "receding"
     trend_db, r2 = facts["level_trend_db"], facts["level_trend_r2"]
     if any(abs(trend_db) >= min_db and r2 >= min_r2 for min_db, min_r2 in depth_rules):
         return "approaching" if trend_db > 0 else "receding"
@@ -667,6 +709,12 @@ def _reasoning(cues: Cues, plans: list[SourcePlan], fps: float) -> str:
             f"loudness peaked at {f['peak_s']:.1f} s "
             f"(trend {f['level_trend_db']:+.1f} dB, R^2 {f['level_trend_r2']:.2f})",
         ]
+        if "distance_trend_db" in f:
+            bits.append(
+                f"heard distance (level outdoors, direct-to-reverberant ratio in a room) "
+                f"{'fell' if f['distance_trend_db'] > 0 else 'grew'} by "
+                f"{abs(f['distance_trend_db']):.1f} dB (R^2 {f['distance_trend_r2']:.2f})"
+            )
         if "pitch_change" in f:
             change = f["pitch_change"]
             bits.append(f"pitch {'fell' if change < 0 else 'rose'} {abs(change) * 100:.0f}%")
@@ -690,7 +738,7 @@ def _distance_words(plan: SourcePlan) -> str:
     prior = f"{plan.prior.family} prior {plan.prior.distance_m:g} m"
     if plan.motion in ("approaching", "receding"):
         near, far = float(np.min(plan.distance_m)), float(np.max(plan.distance_m))
-        return f"{near:.0f}-{far:.0f} m away from the level trend (1/r, {prior})"
+        return f"{near:.0f}-{far:.0f} m away from the depth trend (1/r, {prior})"
     if plan.motion in ("left-to-right", "right-to-left"):
         return f"passing at {plan.prior.distance_m:g} m depth ({prior})"
     return f"at {plan.prior.distance_m:g} m ({prior})"
