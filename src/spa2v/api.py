@@ -183,7 +183,7 @@ def plan(
     if isinstance(cues_or_audio, Cues):
         cues = cues_or_audio
     elif str(cues_or_audio).lower().endswith(".json"):
-        cues = _load_cues(Path(cues_or_audio))
+        cues = Cues.load(cues_or_audio)
     else:
         cues = hear(cues_or_audio)
     return plan_layout(cues, planner=planner, fps=fps, n_frames=n_frames, **options)
@@ -364,17 +364,6 @@ def _plot_cues(cues: Cues, path: Path) -> Path | None:
     with atomic_path(path) as tmp:  # plot_cues writes where it is told: keep it atomic
         plot_cues(cues, tmp)
     return path
-
-
-def _load_cues(path: Path) -> Cues:
-    from spa2v.errors import AudioInputError
-
-    if not path.is_file():
-        raise AudioInputError(f"cues file not found: {path}")
-    try:
-        return Cues.load(path)
-    except (ValueError, KeyError, TypeError) as exc:
-        raise AudioInputError(f"{path} is not a spa2v cues JSON file ({exc})") from None
 
 
 def _diffusion_options(options: dict[str, Any]) -> Any:

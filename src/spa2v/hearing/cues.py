@@ -13,6 +13,7 @@ from typing import Any, Literal
 
 import numpy as np
 
+from spa2v.errors import AudioInputError
 from spa2v.io.atomic import write_text_atomic
 
 LateralMotion = Literal["static", "left-to-right", "right-to-left", "other"]
@@ -146,7 +147,25 @@ class Cues:
 
     @classmethod
     def load(cls, path: str | Path) -> Cues:
-        return cls.from_dict(json.loads(Path(path).read_text(encoding="utf-8")))
+        """Read a cues JSON file written by :meth:`save` (``spa2v cues -o``).
+
+        Raises :class:`~spa2v.errors.AudioInputError` naming the file when it is missing
+        or is not such a file.
+        """
+        path = Path(path)
+        hint = "not a cues file written by `spa2v cues -o`"
+        try:
+            data = json.loads(path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise AudioInputError(f"{path}: file not found") from None
+        except (OSError, ValueError) as exc:  # unreadable, not UTF-8, not JSON
+            raise AudioInputError(f"{path}: {hint} ({exc})") from None
+        if not isinstance(data, dict) or data.get("schema") != CUES_SCHEMA:
+            raise AudioInputError(f'{path}: {hint} (no "schema": "{CUES_SCHEMA}")')
+        try:
+            return cls.from_dict(data)
+        except (KeyError, TypeError, ValueError) as exc:
+            raise AudioInputError(f"{path}: {hint} (bad field: {exc})") from None
 
 
 def _array_to_list(values: np.ndarray) -> list[Any]:

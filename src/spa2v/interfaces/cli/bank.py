@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from spa2v.errors import OutputError, Spa2vError
+from spa2v.interfaces.cli._common import number
 
 NAME = "bank"
 HELP = "build or extend the example bank the llm planner retrieves its 3 examples from"
@@ -49,7 +50,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="where to write it (default: the bank shipped inside the package)",
     )
     build.add_argument(
-        "--n", type=_count, default=40, metavar="N", help="number of clips (default: 40)"
+        "--n",
+        type=number(int, 1, 10_000),
+        default=40,
+        metavar="N",
+        help="number of clips (default: 40)",
     )
     build.add_argument(
         "--seed", type=int, default=2024, help="random seed of the clips (default: 2024)"
@@ -133,13 +138,3 @@ def _check_target(path: Path) -> None:
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise OutputError(f"{path}: folder {folder} does not exist, create it first")
-
-
-def _count(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 1 <= value <= 10_000:
-        raise argparse.ArgumentTypeError(f"{value} is outside 1-10000")
-    return value

@@ -16,7 +16,8 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.markup import escape
 
-from spa2v.errors import BackendUnavailableError, OutputError
+from spa2v.errors import BackendUnavailableError
+from spa2v.interfaces.cli._common import check_output_path, number
 from spa2v.io.audio import DEFAULT_MAX_DURATION_S, MAX_DURATION_FLAG
 
 if TYPE_CHECKING:
@@ -66,7 +67,7 @@ def add_loading_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         MAX_DURATION_FLAG,
-        type=_non_negative_float,
+        type=number(float, 0),
         default=DEFAULT_MAX_DURATION_S,
         metavar="SECONDS",
         help=(
@@ -111,7 +112,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_loading_arguments(parser)
     parser.add_argument(
         "--hop-ms",
-        type=_hop_ms,
+        type=number(float, 5, 500, unit=" ms"),
         default=25.0,
         metavar="N",
         help="time between two analysis frames in milliseconds, 5-500 (default: 25); "
@@ -119,7 +120,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--max-sources",
-        type=_max_sources,
+        type=number(int, 1, 3),
         default=3,
         metavar="N",
         help="find at most N simultaneous sources, 1-3 (default: 3); 1 treats the "
@@ -141,8 +142,8 @@ def run(args: argparse.Namespace) -> int:
 
     json_path = None if args.output in (None, "-") else Path(args.output)
     plot_path = None if args.plot is None else Path(args.plot)
-    _check_output(json_path, frozenset({".json"}), "-o")  # fail before the slow part, not after it
-    _check_output(plot_path, PLOT_SUFFIXES, "--plot")
+    check_output_path(json_path, {".json"}, "-o")  # fail before the slow part, not after it
+    check_output_path(plot_path, PLOT_SUFFIXES, "--plot")
 
     signal = load_from_args(args)
     cues = hear_and_tag(signal, args.hop_ms / 1000.0, args.max_sources, tags=not args.no_tags)
@@ -207,50 +208,3 @@ def _print_summary(out: Console, signal: Signal, cues: Cues, layout_given: bool)
         out.print("  no sources found (the recording is silent or too quiet)")
     for track in cues.sources:
         out.print(f"  {escape(describe_source(track))}")
-
-
-def _check_output(path: Path | None, suffixes: frozenset[str], flag: str) -> None:
-    """Refuse an output path that cannot be written, before any work is done."""
-    if path is None:
-        return
-    if path.suffix.lower() not in suffixes:
-        raise OutputError(f"{flag} {path}: use a file name ending in {', '.join(sorted(suffixes))}")
-    if path.is_dir():
-        raise OutputError(f"{flag} {path} is a folder: give a file name")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise OutputError(f"{flag} {path}: folder {folder} does not exist, create it first")
-
-
-def _non_negative_float(text: str) -> float:
-    value = _float(text)
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"{text} is negative")
-    return value
-
-
-def _hop_ms(text: str) -> float:
-    value = _float(text)
-    if not 5.0 <= value <= 500.0:
-        raise argparse.ArgumentTypeError(f"{text} ms is outside 5-500 ms")
-    return value
-
-
-def _max_sources(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 1 <= value <= 3:
-        raise argparse.ArgumentTypeError(f"{value} is outside 1-3")
-    return value
-
-
-def _float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if value != value or value in (float("inf"), float("-inf")):
-        raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
-    return value

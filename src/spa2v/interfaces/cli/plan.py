@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.markup import escape
 
-from spa2v.errors import OutputError
+from spa2v.interfaces.cli._common import check_output_path, number
 from spa2v.interfaces.cli.cues import add_loading_arguments, hear_and_tag, load_from_args
 from spa2v.planning import PLANNERS
 
@@ -69,14 +69,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     rate = parser.add_mutually_exclusive_group()
     rate.add_argument(
         "--fps",
-        type=_positive_float,
+        type=number(float, 0, above_low=True),
         default=8.0,
         metavar="N",
         help="keyframes per second (default: 8)",
     )
     rate.add_argument(
         "--frames",
-        type=_positive_int,
+        type=number(int, 1),
         metavar="N",
         help="a fixed number of keyframes spread over the clip instead of --fps",
     )
@@ -103,14 +103,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     llm.add_argument(
         "--llm-timeout-s",
-        type=_positive_float,
+        type=number(float, 0, above_low=True),
         default=60.0,
         metavar="SECONDS",
         help="per-request timeout (default: 60)",
     )
     llm.add_argument(
         "--llm-attempts",
-        type=_positive_int,
+        type=number(int, 1),
         default=3,
         metavar="N",
         help="requests in all before falling back to physics (default: 3)",
@@ -132,7 +132,7 @@ def run(args: argparse.Namespace) -> int:
     out = Console(highlight=False, soft_wrap=True)
     err = Console(stderr=True, highlight=False, soft_wrap=True)
     output = Path(args.output)
-    check_output(output)  # fail before the slow part, not after it
+    check_output_path(output, {".json"})  # fail before the slow part, not after it
 
     options: dict[str, object] = {}
     if args.planner == "llm":
@@ -165,7 +165,9 @@ def run(args: argparse.Namespace) -> int:
 def cues_from_args(args: argparse.Namespace) -> Cues:
     """Cues of ``args.audio``: read from a cues JSON, or loaded, heard and tagged."""
     if _is_cues(args.audio):
-        return _load_cues(Path(args.audio))
+        from spa2v.hearing.cues import Cues
+
+        return Cues.load(args.audio)
     signal = load_from_args(args)
     cues: Cues = hear_and_tag(signal, hop_s=0.025, max_sources=3)
     cues.audio_path = str(args.audio)
@@ -189,55 +191,5 @@ def print_summary(out: Console, vsl: VSL, planner: str) -> None:
     out.print(f"  caption: {escape(vsl.caption)}")
 
 
-def check_output(path: Path) -> None:
-    """Refuse an output path that cannot be written, before any work is done."""
-    if path.suffix.lower() != ".json":
-        raise OutputError(f"-o {path}: use a file name ending in .json")
-    if path.is_dir():
-        raise OutputError(f"-o {path} is a folder: give a file name")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise OutputError(f"-o {path}: folder {folder} does not exist, create it first")
-
-
 def _is_cues(path: str) -> bool:
     return path.lower().endswith(".json")
-
-
-def _load_cues(path: Path) -> Cues:
-    import json
-
-    from spa2v.errors import AudioInputError
-    from spa2v.hearing.cues import CUES_SCHEMA, Cues
-
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-        if data.get("schema") != CUES_SCHEMA:
-            raise ValueError(f"not a {CUES_SCHEMA} file")
-        return Cues.from_dict(data)
-    except FileNotFoundError:
-        raise AudioInputError(f"{path}: file not found") from None
-    except (OSError, ValueError, KeyError, TypeError, AttributeError) as exc:
-        raise AudioInputError(
-            f"{path}: not a cues file written by `spa2v cues -o` ({exc})"
-        ) from None
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not (value > 0 and value < float("inf")):
-        raise argparse.ArgumentTypeError(f"{text} must be a positive number")
-    return value
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"{text} must be at least 1")
-    return value
