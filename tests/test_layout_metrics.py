@@ -196,8 +196,9 @@ def test_approaching_source_is_judged_by_box_height() -> None:
 def test_centre_baseline_error_is_the_distance_from_the_centre() -> None:
     truth = _crossing_truth()
     baseline = centre_baseline([truth], duration_s=4.0)
-    assert len(baseline.frames) == 1 and baseline.objects[0].name == "car"
+    assert len(baseline.frames) == 1 and baseline.objects[0].name == "object"
     score = summarize(score_clip(baseline, [truth]))
+    assert score["label_acc"] == 0.0  # it knows nothing of what is heard
     expected = np.mean(np.abs(np.linspace(0.85, 0.15, len(TIMES_S)) - 0.5))
     assert score["centre_error_mean"] == pytest.approx(expected)
     assert score["motion_acc"] == 0.0  # a static box never crosses
@@ -210,3 +211,12 @@ def test_source_never_in_view_counts_for_the_label_only() -> None:
     assert score["n_motion"] == 0 and math.isnan(score["motion_acc"])
     assert score["n_centre"] == 0
     assert score["label_acc"] == 1.0
+
+
+def test_size_error_is_the_log2_height_ratio() -> None:
+    truth = _crossing_truth()  # boxes 0.2 tall
+    taller = truth.boxes.copy()
+    taller[:, 1] = 0.2  # 0.4 tall: twice the true height
+    score = summarize(score_clip(_vsl({0: ("car", taller)}), [truth]))
+    assert score["size_error_log2"] == pytest.approx(1.0)
+    assert score["centre_error_mean"] == pytest.approx(0.0, abs=1e-9)

@@ -35,7 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import linear_sum_assignment, linprog
 
-from spa2v.planning.vsl import VSL, VSLBox, VSLFrame, VSLObject
+from spa2v.planning.vsl import VSL, Box, VSLBox, VSLFrame, VSLObject
 
 #: Centre error charged for a frame where a visible source has no planned box.
 MISSING_CENTRE_ERROR = 0.5
@@ -315,6 +315,7 @@ class ClipScore:
 
     centre_errors: list[float] = field(default_factory=list)  # per visible (frame, source)
     ious: list[float] = field(default_factory=list)  # per visible (frame, source)
+    size_errors: list[float] = field(default_factory=list)  # |log2(h_pred/h_true)|, both seen
     lcr: list[bool] = field(default_factory=list)  # per static source
     lateral: list[bool] = field(default_factory=list)  # per crossing source
     depth: list[bool] = field(default_factory=list)  # per approaching/receding source
@@ -395,6 +396,9 @@ def score_clip(vsl: VSL, truth: Sequence[TruthTrack]) -> ClipScore:
         for k in np.flatnonzero(both):
             iou[k] = iou_matrix(track[k], source.boxes[k])[0, 0]
         score.ious.extend(iou[vis].tolist())
+        heights_pred = track[both, 3] - track[both, 1]
+        heights_true = source.boxes[both, 3] - source.boxes[both, 1]
+        score.size_errors.extend(np.abs(np.log2(heights_pred / heights_true)).tolist())
         name = names[object_id] if object_id is not None else None
         score.labels.append(name in source.nouns)
         score.labels_exact.append(name == source.nouns[0])
@@ -435,8 +439,10 @@ def summarize(score: ClipScore) -> dict[str, float]:
 
     Keys: ``centre_error_mean``, ``centre_error_p90``, ``lcr_acc``, ``motion_acc``,
     ``approach_acc``, ``label_acc`` (any accepted noun), ``label_exact_acc`` (the true
-    noun itself), ``miou``, ``max_iou``, ``ltsim``, ``docsim`` and
-    the counts ``n_centre``, ``n_lcr``, ``n_motion``, ``n_approach``, ``n_sources``.
+    noun itself), ``miou``, ``size_error_log2`` (mean ``|log2(h_planned / h_true)|`` of
+    box heights where both are in view: 1 = off by a factor of 2), ``max_iou``,
+    ``ltsim``, ``docsim`` and the counts ``n_centre``, ``n_lcr``, ``n_motion``,
+    ``n_approach``, ``n_sources``.
     """
 
     def mean(values: list[float] | list[bool]) -> float:
@@ -452,6 +458,7 @@ def summarize(score: ClipScore) -> dict[str, float]:
         "label_acc": mean(score.labels),
         "label_exact_acc": mean(score.labels_exact),
         "miou": mean(score.ious),
+        "size_error_log2": mean(score.size_errors),
         "max_iou": mean(score.max_iou),
         "ltsim": mean(score.ltsim),
         "docsim": mean(score.docsim),
@@ -466,24 +473,20 @@ def summarize(score: ClipScore) -> dict[str, float]:
 # -- the floor ----------------------------------------------------------------------------
 
 
-def centre_baseline(truth: Sequence[TruthTrack], duration_s: float) -> VSL:
-    """The trivial "centre box" layout: one static box per true source, centred in x.
+#: The baseline's box: 0.2 x 0.2 of the frame, centred, straddling the horizon as an
+#: object on the ground at a middle distance does (camera model).
+BASELINE_BOX: Box = (0.4, 0.4, 0.6, 0.6)
 
-    It knows what a planner cannot (the true nouns, and each box's median true size
-    and vertical centre) and nothing of direction or motion, so it is a floor for the
-    spatial metrics only; its label accuracy is 100% by construction.
+
+def centre_baseline(truth: Sequence[TruthTrack], duration_s: float, noun: str = "object") -> VSL:
+    """The trivial "centre box" layout, the floor every planner must beat.
+
+    It knows only how many sources there are: one static box per true source, all the
+    same size (:data:`BASELINE_BOX`), centred, named ``noun`` (a generic "object" by
+    default, so its label accuracy is 0). It knows nothing of direction, motion, distance
+    or what is heard.
     """
-    objects, boxes = [], []
-    for i, source in enumerate(truth):
-        objects.append(VSLObject(id=i, name=source.nouns[0], motion="static"))
-        seen = source.boxes[source.visible]
-        if len(seen) == 0:
-            continue
-        width = float(np.median(seen[:, 2] - seen[:, 0]))
-        height = float(np.median(seen[:, 3] - seen[:, 1]))
-        cy = float(np.median(0.5 * (seen[:, 1] + seen[:, 3])))
-        y0 = min(max(cy - height / 2, 0.0), 1.0 - height)
-        box = (0.5 - width / 2, y0, 0.5 + width / 2, y0 + height)
-        boxes.append(VSLBox(id=i, box=tuple(min(1.0, max(0.0, v)) for v in box)))
+    objects = [VSLObject(id=i, name=noun, motion="static") for i in range(len(truth))]
+    boxes = [VSLBox(id=i, box=BASELINE_BOX) for i in range(len(truth))]
     frame = VSLFrame(t=0.0, caption="centre baseline", boxes=boxes)
     return VSL(duration=duration_s, fps=1.0 / duration_s, objects=objects, frames=[frame])

@@ -22,7 +22,7 @@ bench.md to --out. Panned stereo and mono are reported apart from the target for
 (binaural, spaced pair, FOA), since they carry little or no direction."""
 EPILOG = """\
 examples:
-  spa2v bench --out bench-out                       # the full set (a few minutes)
+  spa2v bench --out bench-out                       # the full set: 72 clips, ~30 s
   spa2v bench --formats binaural,foa --limit 2      # a quick look: 2 clips per group
   spa2v bench --planner llm --limit 1 --out bench-llm
 """
