@@ -247,7 +247,8 @@ def render(
     if generator == "diffusion":
         _report(progress, "render")
         generate = _diffusion_backend()
-        generate(vsl, Path(audio_path), out, _diffusion_options(options))
+        video = {"video_size": tuple(size), "video_fps": float(fps)}
+        generate(vsl, Path(audio_path), out, _diffusion_options({**video, **options}))
     else:
         if options:
             raise Spa2vError(f"the animatic generator takes no options (got {', '.join(options)})")
