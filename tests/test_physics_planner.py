@@ -13,9 +13,13 @@ from spa2v.hearing.extract import hear
 from spa2v.planning import plan
 from spa2v.planning.bank import truth_layout
 from spa2v.planning.physics import (
+    choose_label,
+    class_prior,
     keyframe_times,
+    label_cue_factor,
     motion_from_tracks,
     plan_physics,
+    ranked_evidence,
     smooth_track,
 )
 from spa2v.planning.vsl import parse_vsl
@@ -256,3 +260,66 @@ def test_heard_distance_decides_depth_over_the_level_in_a_room():
     # An instrument does not move because its DRR drifts: music and rooms do that.
     cues.sources[0].labels = [Label("Piano", 0.8, "piano", "instrument")]
     assert plan_physics(cues).objects[0].motion == "static"
+
+
+# --- label choice from the cues ------------------------------------------------------
+
+HELICOPTER = Label("Helicopter", 0.5, "helicopter", "aircraft")
+ORGAN = Label("Organ", 0.5, "organ", "instrument")
+
+
+@functools.cache
+def _pass(fmt: str):
+    """A bus (a ground source) passing left to right, 15 m/s at 10 m, seed 4."""
+    res = simulate_pass("left-to-right", 15.0, 10.0, format=fmt, clip="bus", seed=4)
+    return res, hear(res.signal)
+
+
+def _with_labels(cues: Cues, labels: list[Label]) -> Cues:
+    for track in cues.sources:
+        track.labels = list(labels)
+    return cues
+
+
+def test_moving_ground_source_is_planned_as_the_ground_class_among_its_labels():
+    res, cues = _pass("foa")
+    assert res.truth[0].motion == "left-to-right"
+    # FOA hears it at the horizon: the tagger's first, a helicopter, would be ~1 km off.
+    vsl = plan_physics(_with_labels(cues, [HELICOPTER, BUS]))
+    assert vsl.objects[0].name == "bus" and vsl.objects[0].audio_label == "Bus"
+    assert vsl.objects[0].motion == "left-to-right"
+    assert "chosen over the tagger's first, helicopter" in vsl.reasoning
+    assert "heard at the horizon" in vsl.reasoning
+    # Ground boxes, as the simulator's truth: the box bottom is below the horizon.
+    assert all(b.box[3] > 0.5 for f in vsl.frames for b in f.boxes)
+    # Binaural has no elevation: nothing speaks against the tagger's first.
+    _, binaural = _pass("binaural")
+    assert plan_physics(_with_labels(binaural, [HELICOPTER, BUS])).objects[0].name == "helicopter"
+
+
+def test_a_crossing_source_is_not_drawn_as_a_class_that_stands_still():
+    res, cues = _pass("binaural")
+    vsl = plan_physics(_with_labels(cues, [ORGAN, Label("Bus", 0.3, "bus", "vehicle")]))
+    assert vsl.objects[0].name == "bus"
+    assert vsl.objects[0].motion == res.truth[0].motion == "left-to-right"
+    assert "heard moving, rarely moves" in vsl.reasoning
+    # A still source keeps the tagger's first: an organ that does not move is an organ.
+    _, still = _static(30.0, "binaural")
+    vsl = plan_physics(_with_labels(still, [ORGAN, Label("Bus", 0.3, "bus", "vehicle")]))
+    assert vsl.objects[0].name == "organ" and vsl.objects[0].motion == "static"
+
+
+def test_label_posterior_factors_and_ranked_evidence():
+    assert label_cue_factor(class_prior("car"), elevated=True)[0] < 0.1
+    assert label_cue_factor(class_prior("helicopter"), elevated=True)[0] == 1.0
+    assert label_cue_factor(class_prior("helicopter"), at_horizon=True)[0] < 1.0
+    assert label_cue_factor(class_prior("piano"), moving=True)[0] < 1.0
+    assert label_cue_factor(class_prior("car"), moving=True)[0] == 1.0
+    assert label_cue_factor(class_prior("unknown"), elevated=True, moving=True)[0] == 1.0
+    # A label ranked above another is at least as well supported by the tagger.
+    assert ranked_evidence([0.46, 0.16, 0.56]) == [0.56, 0.56, 0.56]
+    assert ranked_evidence([0.3, 0.2]) == [0.3, 0.2]
+    # No cues: the tagger's order stands, and nothing needs explaining.
+    track = _hand_cues(np.full(40, 0.0), np.ones(40, bool), BUS).sources[0]
+    track.labels = [ORGAN, BUS]
+    assert choose_label(track) == (ORGAN, "")

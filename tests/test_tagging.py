@@ -11,7 +11,7 @@ import pytest
 import soundfile as sf
 
 from spa2v.errors import BackendUnavailableError
-from spa2v.hearing.extract import hear
+from spa2v.hearing.extract import beam_towards, hear, source_audio
 from spa2v.hearing.tagging import melspec, model_files
 from spa2v.hearing.tagging.base import Tagger, get_tagger
 from spa2v.hearing.tagging.classes import (
@@ -332,6 +332,33 @@ def test_two_simultaneous_sources_are_labelled_on_their_side(
         )
         assert np.sign(np.median(track.azimuth_deg[track.active])) == side, clip
         assert track.labels[0].family == expected, (clip, track.labels)
+
+
+@pytest.mark.parametrize("layout", ["binaural", "spaced", "foa"])
+def test_separated_audio_is_taken_from_a_beam_towards_the_source(layout: str) -> None:
+    # Noise at +50 deg (left): the beam towards the true direction holds more of it than
+    # the beam away from it (FOA: a cardioid, >= 6 dB; stereo: the left ear/microphone,
+    # which for a spaced pair is only a little louder). source_audio of a found source
+    # keeps bins of that beam only.
+    result = simulate_sources([(50.0, 3.0, "noise")], format=layout, duration_s=1.0, seed=2)
+    samples = result.signal.samples
+
+    def energy(x: np.ndarray) -> float:
+        return float(np.mean(np.square(x)))
+
+    towards = energy(beam_towards(samples, layout, 50.0))
+    away = energy(beam_towards(samples, layout, -130.0 if layout == "foa" else -50.0))
+    assert towards > away * (4.0 if layout == "foa" else 1.0)
+    pair = simulate_sources(
+        [(40.0, 3.0, "trumpet"), (-40.0, 3.0, "sheep")], format=layout, duration_s=2.0, seed=1
+    )
+    cues = hear(pair.signal)
+    left = max(cues.sources, key=lambda t: np.median(t.azimuth_deg[t.active]))
+    audio = source_audio(pair.signal, cues, left.source_id)
+    assert audio.shape == (pair.signal.n_samples,) and np.all(np.isfinite(audio))
+    # Only bins of the left beam are kept: never more energy than that beam has.
+    beam = beam_towards(pair.signal.samples, layout, float(np.median(left.azimuth_deg)))
+    assert 0.0 < energy(audio) <= energy(beam) * 1.05
 
 
 def test_a_single_mono_source_is_tagged_over_its_active_span(tagger: Tagger) -> None:

@@ -5,6 +5,11 @@ Run from a checkout (needs Debian's ``openttd-opensfx``, ``fluidsynth`` and
 
     python -m spa2v.examples.make_examples            # rewrite every example
     python -m spa2v.examples.make_examples --out DIR  # write them elsewhere
+    python -m spa2v.examples.make_examples --only car-right-to-left
+
+The shipped car example was last made on 2026-11-26 with the simulator of that day;
+the instruments example earlier the same day, before the soundfont renders changed
+(remaking it today gives a piano the tagger hears as a harmonica).
 
 The files are 16-bit FLAC at 22.05 kHz so that both together stay under 1 MB.
 """
@@ -47,8 +52,11 @@ def write_flac(samples: np.ndarray, sr: int, path: Path) -> Path:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--out", type=Path, help="folder (default: the package's own)")
+    parser.add_argument("--only", metavar="NAME", help="remake only this example")
     args = parser.parse_args(argv)
     for example in EXAMPLES:
+        if args.only and example.name != args.only:
+            continue
         target = args.out / example.file if args.out else example_path(example)
         samples, sr = simulate_example(example)
         write_flac(samples, sr, target)

@@ -314,7 +314,10 @@ def source_audio(
 
     With one source this is the mono downmix (W for FOA). With several, every
     time-frequency bin goes to the source whose direction (per frame, from ``cues``)
-    fits it best, and the source's bins are resynthesised (a binary direction mask).
+    fits it best, and the source's bins of a beam towards it
+    (:func:`beam_towards`) are resynthesised: a binary direction mask on the
+    microphone that hears the source best, rather than on the downmix, which in a
+    room holds more of the other sources' sound (and comb-filters a spaced pair).
     """
     ids = [t.source_id for t in cues.sources]
     if source_id not in ids:
@@ -327,6 +330,36 @@ def source_audio(
     az = np.stack([np.interp(spectrogram.times_s, t.times_s, t.azimuth_deg) for t in cues.sources])
     finder = dirn.DirectionFinder(spectrogram, signal.layout, mic_spacing_m, pan_span_deg)
     labels = nearest_source(finder.misfit(az))
-    mono_spec = stft(mono[None], signal.sr, cues.hop_s).spec[0]
-    masked = np.where(labels == ids.index(source_id), mono_spec, 0.0)
+    track = cues.sources[ids.index(source_id)]
+    beam = beam_towards(samples, signal.layout, median_azimuth_deg(track))
+    beam_spec = stft(beam[None].astype(np.float32), signal.sr, cues.hop_s).spec[0]
+    masked = np.where(labels == ids.index(source_id), beam_spec, 0.0)
     return istft(masked, signal.sr, spectrogram.hop, spectrogram.n_fft, signal.n_samples)
+
+
+def median_azimuth_deg(track: CueTrack) -> float:
+    """Median azimuth (deg) of a track over its active frames (all frames if never
+    active); 0 for an empty track."""
+    azimuth = track.azimuth_deg[track.active] if np.any(track.active) else track.azimuth_deg
+    return float(np.median(azimuth)) if azimuth.size else 0.0
+
+
+def beam_towards(samples: np.ndarray, layout: str, azimuth_deg: float) -> np.ndarray:
+    """A fixed beam towards ``azimuth_deg`` (positive = left): mono audio ``(N,)``.
+
+    Two channels: the one on the source's side (channel 0 is left); the head shadow
+    (binaural) or the panning (panned stereo) favours it, and for a spaced pair a single
+    microphone avoids the comb filter of the downmix. FOA: a virtual cardioid
+    ``(W + cos(az) X + sin(az) Y) / 2`` (AmbiX W, Y, Z, X; SN3D). Otherwise the mean of
+    the channels.
+
+    >>> x = np.array([[1.0, 1.0], [0.0, 0.0]])
+    >>> beam_towards(x, "binaural", 30.0).tolist(), beam_towards(x, "binaural", -30.0).tolist()
+    ([1.0, 1.0], [0.0, 0.0])
+    """
+    if layout == "foa":
+        az = np.radians(azimuth_deg)
+        return 0.5 * (samples[0] + np.cos(az) * samples[3] + np.sin(az) * samples[1])
+    if samples.shape[0] == 2:
+        return samples[0] if azimuth_deg >= 0 else samples[1]
+    return samples.mean(axis=0)

@@ -31,7 +31,7 @@ import copy
 import numpy as np
 
 from spa2v.hearing.cues import Cues, CueTrack, Label
-from spa2v.hearing.extract import source_audio
+from spa2v.hearing.extract import beam_towards, median_azimuth_deg, source_audio
 from spa2v.hearing.tagging.base import TagFrames, Tagger, get_tagger
 from spa2v.hearing.tagging.classes import (
     UNKNOWN_FAMILY,
@@ -265,7 +265,7 @@ def tag_cues(
     for index, track in enumerate(out.sources):
         scores = masked[index]
         if len(out.sources) > 1:
-            beam = side_beam(signal, _median_azimuth_deg(track)) * gain
+            beam = side_beam(signal, median_azimuth_deg(track)) * gain
             beam_scores, _ = pooled_scores(beam, signal.sr, tagger, track)
             scores = np.maximum(scores, beam_scores * share[index])
         track.labels = labels_from_scores(scores, names, top_k)
@@ -278,17 +278,8 @@ def side_beam(signal: Signal, azimuth_deg: float) -> np.ndarray:
     Stereo: the channel on the source's side (level differences favour it in panned
     and binaural audio; for a spaced pair it is close to the mixture). FOA: a virtual
     cardioid ``(W + cos(az) X + sin(az) Y) / 2`` (AmbiX W, Y, Z, X; SN3D). Mono: itself.
+    See :func:`spa2v.hearing.extract.beam_towards`.
     """
-    samples = signal.samples
-    if signal.layout == "foa":
-        az = np.radians(azimuth_deg)
-        return 0.5 * (samples[0] + np.cos(az) * samples[3] + np.sin(az) * samples[1])
-    if signal.n_channels == 2:
-        return samples[0] if azimuth_deg >= 0 else samples[1]
-    return signal.mono()
-
-
-def _median_azimuth_deg(track: CueTrack) -> float:
-    """Median azimuth over the active frames (all frames if never active)."""
-    azimuth = track.azimuth_deg[track.active] if np.any(track.active) else track.azimuth_deg
-    return float(np.median(azimuth)) if azimuth.size else 0.0
+    if signal.n_channels == 1:
+        return signal.mono()
+    return beam_towards(signal.samples, signal.layout, azimuth_deg)
