@@ -4,13 +4,13 @@ Deterministic and offline. For each heard source:
 
 1. **what** — ``name`` is the noun of the tagger's label with the best posterior: its
    score times how likely the heard cues are for the class (FOA elevation vs flying,
-   heard motion vs a class that usually moves, the other sources' indoor/outdoor
-   scene), ``audio_label`` the label itself; the class
+   heard motion vs a class that usually moves; :mod:`spa2v.planning.labels`),
+   ``audio_label`` the label itself; the class
    prior gives its size, whether it flies or usually moves, its scene and a typical
    distance (a piano indoors, a car on a street);
 2. **how it moves** — straight-line fits of the smoothed azimuth and level tracks
    (hearing's own summaries accepted when they agree), stricter for classes that rarely
-   move;
+   move (:mod:`spa2v.planning.motion`);
 3. **where** — the azimuth (confidence-weighted, smoothed on the circle; one dominant
    direction for static objects and for ones moving along the line of sight) gives the
    box centre through the shared camera model (:func:`spa2v.camera.azimuth_to_x`);
@@ -39,16 +39,19 @@ Example
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
 
-from spa2v.camera import CAMERA_HEIGHT_M, Position, azimuth_to_x, project_box
+from spa2v.camera import CAMERA_HEIGHT_M, Position, project_box
 from spa2v.errors import LayoutError
-from spa2v.hearing.cues import Cues, CueTrack, Label
+from spa2v.hearing.cues import Cues, CueTrack
+from spa2v.planning.captions import frame_caption, plan_phrase, reasoning_text, scene_caption
+from spa2v.planning.labels import choose_label
+from spa2v.planning.motion import choose_motion, depth_change_db, level_trend
+from spa2v.planning.priors import ClassPrior, class_prior
 
 if TYPE_CHECKING:
     from spa2v.planning.vsl import VSL
@@ -64,111 +67,9 @@ LOUDNESS_SIGMA_S = 0.3
 #: Relative distance is clipped to [1/RANGE, RANGE] x the class prior distance.
 DISTANCE_RANGE = 8.0
 MIN_DISTANCE_M = 1.0
-#: Lateral motion: the azimuth must change by at least this much over the span
-#: (classes that usually move / classes that usually stand still).
-LATERAL_MIN_DEG = 20.0
-STILL_LATERAL_MIN_DEG = 35.0
-#: ... along a steady trend: R^2 of the straight-line fit of azimuth against time. A
-#: pass-by is a clean S-curve (R^2 > 0.8 anechoic); an estimate jumping between a
-#: source and its reflections is not.
-LATERAL_MIN_R2 = 0.3
-STILL_LATERAL_MIN_R2 = 0.5
-#: ... or by this much when hearing's own summary says the same direction.
-HEARING_LATERAL_MIN_DEG = 10.0
-#: Depth motion: a level trend (straight-line fit over the span) of at least this many
-#: dB with at least this R^2, one (dB, R^2) pair of which must hold; a large trend may
-#: be noisy (an engine revving up as it leaves), a small one must be steady.
-DEPTH_RULES = ((3.0, 0.3), (6.0, 0.1))
-#: ... for classes that rarely move (instruments): music gets louder and quieter by itself.
-STILL_DEPTH_RULES = ((8.0, 0.6),)
-#: ... or by this much when hearing's own depth summary says the same.
-HEARING_DEPTH_MIN_DB = 2.0
-#: Depth motion from hearing's distance track (``CueTrack.distance_proxy``, 1/r law):
-#: in a room it follows the direct-to-reverberant ratio, which the source's own
-#: loudness does not change and the reverb does not flatten, so it decides over the
-#: level for classes that move: a change of at least this many dB (20 log10 of the
-#: distance ratio) with at least this R^2. In the open it is the level itself.
-DISTANCE_RULE = (1.5, 0.15)
-#: An object planned as approaching/receding changes its distance by at least this
-#: (dB, 6 = twice as near/far over its span): the DRR saturates far from the source,
-#: so its trend is a lower bound, and a box that hardly grows does not read as motion.
-MIN_DRAWN_DEPTH_DB = 6.0
 #: Elevation of flying sources when the recording has none (stereo/binaural): high
 #: enough to read as "in the sky", low enough to stay in the 64 deg tall view.
 FLYING_ELEVATION_DEG = 15.0
-#: Label choice (:func:`choose_label`): the tagger's score times how likely the heard
-#: cues are for each class (a likelihood ratio, 1 = the cue says nothing).
-#: A source heard at least this high (FOA) is above the horizon: a ground object there
-#: would have to be within a few metres, so ground classes get GROUND_ELEVATED_FACTOR.
-FLYING_LABEL_MIN_ELEVATION_DEG = 15.0
-GROUND_ELEVATED_FACTOR = 0.05
-#: A source heard within this of the horizon (FOA): a flying one would be far away for
-#: its height (an aircraft 100 m up at 5 deg is 1.1 km off), so flying classes get
-#: FLYING_AT_HORIZON_FACTOR.
-HORIZON_MAX_ELEVATION_DEG = 5.0
-FLYING_AT_HORIZON_FACTOR = 0.5
-#: A source heard moving by the strict rules for classes that rarely move (a steady
-#: crossing or depth trend), or with a Doppler speed of at least MOVING_MIN_SPEED_MPS:
-#: a class that rarely moves (a piano, a church bell) is unlikely.
-STILL_CLASS_MOVING_FACTOR = 0.3
-MOVING_MIN_SPEED_MPS = 3.0
-#: A source heard still even by the lenient rules for classes that move: a class that
-#: usually moves is a little less likely (cars do idle and park).
-MOVING_CLASS_STILL_FACTOR = 0.7
-
-# Typical horizontal distance (m) of a source by class family, used to anchor the
-# relative 1/r distance. Indoor sources default to a room-sized distance, outdoor ones
-# to a street-sized one.
-FAMILY_DISTANCE_M: dict[str, float] = {
-    "instrument": 3.5,
-    "person": 3.0,
-    "vehicle": 14.0,
-    "train": 22.0,
-    "aircraft": 40.0,
-    "boat": 30.0,
-    "explosion": 50.0,
-    "weather": 50.0,
-}
-INDOOR_DISTANCE_M = 3.5
-OUTDOOR_DISTANCE_M = 8.0
-
-# Verbs for captions, by family (what a person would write); "moves"/"sounds" otherwise.
-_MOVING_VERBS = {
-    "vehicle": "drives",
-    "train": "passes",
-    "aircraft": "flies",
-    "boat": "sails",
-    "person": "walks",
-    "dog": "runs",
-    "horse": "gallops",
-    "bird": "flies",
-    "insect": "flies",
-}
-_STATIC_VERBS = {
-    "instrument": "plays",
-    "person": "speaks",
-    "dog": "barks",
-    "bell": "rings",
-    "alarm": "rings",
-    "telephone": "rings",
-    "clock": "ticks",
-    "vehicle": "idles",
-}
-
-
-@dataclass(frozen=True)
-class ClassPrior:
-    """What the planner assumes about a class: drawable noun, size, where it lives."""
-
-    noun: str
-    family: str
-    width_m: float
-    height_m: float
-    flying: bool
-    indoor: bool
-    scene: str
-    distance_m: float  # typical horizontal distance from the listener
-    usually_moving: bool = False
 
 
 @dataclass
@@ -250,36 +151,6 @@ def keyframe_times(
     return np.arange(n) / fps, float(fps)
 
 
-# --- class priors ----------------------------------------------------------------------
-
-
-def class_prior(noun: str) -> ClassPrior:
-    """The planner's prior for a drawable noun (size, ground/flying, scene, distance).
-
-    Unknown nouns get a generic 1 m object (the class table's fallback).
-    """
-    from spa2v.hearing.tagging.classes import noun_info
-
-    if noun in ("", "unknown"):
-        return ClassPrior("sound source", "unknown", 1.0, 1.0, False, False, "an open space", 4.0)
-    info = noun_info(noun)  # unknown nouns get a generic 1 m object
-    indoor = bool(info.indoor)
-    distance_m = FAMILY_DISTANCE_M.get(
-        info.family, INDOOR_DISTANCE_M if indoor else OUTDOOR_DISTANCE_M
-    )
-    return ClassPrior(
-        noun=info.noun,
-        family=info.family,
-        width_m=float(info.width_m),
-        height_m=float(info.height_m),
-        flying=bool(info.flying),
-        indoor=indoor,
-        scene=info.scene or ("a room" if indoor else "an open field"),
-        distance_m=float(distance_m),
-        usually_moving=bool(info.usually_moving),
-    )
-
-
 # --- per-source planning ------------------------------------------------------------
 
 
@@ -333,150 +204,6 @@ def smooth_azimuth(
     cos_s = smooth_track(times_s, np.cos(rad), weights, sigma_s)
     sin_s = smooth_track(times_s, np.sin(rad), weights, sigma_s)
     return np.degrees(np.arctan2(sin_s, cos_s))
-
-
-def label_cue_factor(
-    prior: ClassPrior,
-    *,
-    elevated: bool = False,
-    at_horizon: bool = False,
-    moving: bool = False,
-    still: bool = False,
-) -> tuple[float, list[str]]:
-    """How likely the heard cues are for a class, relative to a class they say nothing
-    about: a product of likelihood ratios, and the reasons for each one below 1.
-
-    Parameters
-    ----------
-    prior : ClassPrior
-        The class (``flying``, ``usually_moving``, ``indoor``).
-    elevated : bool
-        Heard at least :data:`FLYING_LABEL_MIN_ELEVATION_DEG` above the horizon (FOA).
-    at_horizon : bool
-        Heard within :data:`HORIZON_MAX_ELEVATION_DEG` of the horizon (FOA).
-    moving : bool
-        Clear evidence of motion (see :func:`label_cues`).
-    still : bool
-        No evidence of motion at all.
-
-    >>> car = class_prior("car")
-    >>> label_cue_factor(car, elevated=True)
-    (0.05, ['heard above the horizon, not on the ground'])
-    >>> label_cue_factor(class_prior("piano"), moving=True)[0]
-    0.3
-    """
-    factor, why = 1.0, []
-    if prior.family == "unknown":
-        return factor, why
-    if at_horizon and prior.flying:
-        factor *= FLYING_AT_HORIZON_FACTOR
-        why.append("heard at the horizon, not in the sky")
-    if elevated and not prior.flying:
-        factor *= GROUND_ELEVATED_FACTOR
-        why.append("heard above the horizon, not on the ground")
-    if moving and not prior.usually_moving:
-        factor *= STILL_CLASS_MOVING_FACTOR
-        why.append("heard moving, rarely moves")
-    if still and prior.usually_moving:
-        factor *= MOVING_CLASS_STILL_FACTOR
-        why.append("heard still, usually moves")
-    return factor, why
-
-
-def label_cues(track: CueTrack, facts: dict[str, float] | None) -> dict[str, bool | None]:
-    """The cues that bear on what a source is, as keyword arguments of
-    :func:`label_cue_factor`.
-
-    ``moving``: the strict motion rules (those for classes that rarely move) find a
-    crossing or a depth trend, or the Doppler fit a speed of at least
-    :data:`MOVING_MIN_SPEED_MPS`; ``still``: even the lenient rules find none and there
-    is no Doppler speed.
-
-    Where the other sources live (indoors/outdoors) is deliberately not a cue: the
-    class table's place of an instrument is a weak guess (an accordion "on a street"),
-    and with two sources each would overrule the other's label.
-    """
-    cues: dict[str, bool | None] = {
-        "elevated": False,
-        "at_horizon": False,
-        "moving": False,
-        "still": False,
-    }
-    active = np.asarray(track.active, dtype=bool)
-    if track.elevation_deg is not None and np.any(active):
-        elev = np.asarray(track.elevation_deg, dtype=float)[active]
-        elev = elev[np.isfinite(elev)]
-        median_deg = float(np.median(elev)) if elev.size else float("nan")
-        cues["elevated"] = bool(median_deg >= FLYING_LABEL_MIN_ELEVATION_DEG)
-        cues["at_horizon"] = bool(abs(median_deg) <= HORIZON_MAX_ELEVATION_DEG)
-    speed = track.speed_mps if track.speed_mps is not None else float("nan")
-    fast = bool(np.isfinite(speed) and speed >= MOVING_MIN_SPEED_MPS)
-    if facts is not None:
-        cues["moving"] = fast or motion_from_tracks(facts, usually_moving=False) != "static"
-        cues["still"] = not fast and motion_from_tracks(facts, usually_moving=True) == "static"
-    return cues
-
-
-def choose_label(
-    track: CueTrack,
-    facts: dict[str, float] | None = None,
-) -> tuple[Label | None, str]:
-    """The label to draw and why: the tagger's label with the best posterior, its
-    evidence (:func:`ranked_evidence`) times :func:`label_cue_factor` of the heard cues
-    (:func:`label_cues`).
-
-    A source heard 39 deg up (FOA) is the "helicopter" among its labels, not the "car"
-    its engine sounds like more; a source crossing the view is the "car" rather than
-    the "organ" the tagger ranked first. Ties keep the tagger's order.
-
-    Parameters
-    ----------
-    track : CueTrack
-        The source, with its labels (best first).
-    facts : dict or None
-        Its cue figures (:func:`_cue_facts`); None: motion is not used.
-    Returns
-    -------
-    (Label or None, str)
-        The chosen label (None without labels) and a sentence for the reasoning.
-    """
-    if not track.labels:
-        return None, ""
-    cues = label_cues(track, facts)
-    evidence = ranked_evidence([label.score for label in track.labels])
-    scored = []
-    for label, tagger_evidence in zip(track.labels, evidence, strict=True):
-        factor, why = label_cue_factor(class_prior(label.noun), **cues)
-        scored.append((tagger_evidence * factor, label, why))
-    best_index = max(range(len(scored)), key=lambda k: (scored[k][0], -k))
-    best = scored[best_index][1]
-    if best_index == 0:
-        return best, ""
-    first = scored[0]
-    return best, (
-        f"label {best.noun} ({best.audio_label} {best.score:.2f}) chosen over the tagger's "
-        f"first, {first[1].noun} ({first[1].audio_label} {first[1].score:.2f}; cues x"
-        f"{first[0] / max(evidence[0], 1e-9):.2f}: {', '.join(first[2]) or 'none against'})"
-    )
-
-
-def ranked_evidence(scores: Sequence[float]) -> list[float]:
-    """The tagger's support for each of its labels, best first, as a non-increasing list.
-
-    The tagger ranks a child class in the place of the generic parent that vouches for
-    it ("Music" 0.9 -> "flute" 0.46 first, the weak guess "musician" 0.56 after it), so a
-    label's own score understates its rank: each label is given the highest score among
-    itself and the labels ranked below it.
-
-    >>> ranked_evidence([0.46, 0.16, 0.56])
-    [0.56, 0.56, 0.56]
-    >>> ranked_evidence([0.2, 0.11])
-    [0.2, 0.11]
-    """
-    out = [float(s) for s in scores]
-    for k in range(len(out) - 2, -1, -1):
-        out[k] = max(out[k], out[k + 1])
-    return out
 
 
 def dominant_azimuth(azimuth_deg: np.ndarray, weights: np.ndarray) -> float:
@@ -692,217 +419,6 @@ def _cue_facts(
     return facts
 
 
-def level_trend(times_s: np.ndarray, level_db: np.ndarray) -> tuple[float, float]:
-    """Straight-line fit of a track: (change over the span, R^2 of the fit).
-
-    A vehicle coming closer gets steadily louder (high R^2); music gets louder and
-    quieter with the score (low R^2), which must not read as motion.
-
-    >>> t = np.linspace(0, 4, 50)
-    >>> [round(v, 2) for v in level_trend(t, -30 + 3 * t)]
-    [12.0, 1.0]
-    """
-    if times_s.size < 3 or np.ptp(times_s) <= 0:
-        return 0.0, 0.0
-    slope, intercept = np.polyfit(times_s, level_db, 1)
-    fitted = slope * times_s + intercept
-    total = float(np.sum((level_db - level_db.mean()) ** 2))
-    r2 = 1.0 - float(np.sum((level_db - fitted) ** 2)) / total if total > 0 else 0.0
-    return float(slope * np.ptp(times_s)), max(0.0, r2)
-
-
-def depth_change_db(facts: dict[str, float], motion: str) -> float:
-    """The change (dB, + = nearer) drawn for an approaching/receding ``motion``: the
-    distance track's trend when it passes :data:`DISTANCE_RULE` with that sign, else the
-    level's, at least :data:`MIN_DRAWN_DEPTH_DB` in size.
-
-    >>> depth_change_db({"level_trend_db": 4.0, "distance_trend_db": -9.0,
-    ...                  "distance_trend_r2": 0.5}, "receding")
-    -9.0
-    >>> depth_change_db({"level_trend_db": 3.0, "level_trend_r2": 0.5}, "approaching")
-    6.0
-    """
-    sign = 1.0 if motion == "approaching" else -1.0
-    near_db = facts.get("distance_trend_db", 0.0)
-    passes = (
-        abs(near_db) >= DISTANCE_RULE[0] and facts.get("distance_trend_r2", 0.0) >= DISTANCE_RULE[1]
-    )
-    change_db = near_db if passes and sign * near_db > 0 else facts["level_trend_db"]
-    return sign * max(sign * change_db, MIN_DRAWN_DEPTH_DB)
-
-
-def motion_from_tracks(facts: dict[str, float], usually_moving: bool = True) -> str:
-    """Motion class from the smoothed tracks: azimuth change, then the level trend.
-
-    Positive azimuth is LEFT, so a growing azimuth moves right-to-left. Classes that
-    rarely move (instruments, furniture) need stronger evidence than vehicles: a
-    musician's level follows the music.
-
-    >>> motion_from_tracks({"az_start_deg": -40, "az_end_deg": 35, "level_trend_db": 0,
-    ...                     "level_trend_r2": 0})
-    'right-to-left'
-    >>> motion_from_tracks({"az_start_deg": 2, "az_end_deg": 0, "level_trend_db": 9,
-    ...                     "level_trend_r2": 0.8})
-    'approaching'
-    """
-    lateral_deg, lateral_r2, depth_rules = (
-        (LATERAL_MIN_DEG, LATERAL_MIN_R2, DEPTH_RULES)
-        if usually_moving
-        else (STILL_LATERAL_MIN_DEG, STILL_LATERAL_MIN_R2, STILL_DEPTH_RULES)
-    )
-    d_az = facts.get("az_trend_deg", facts["az_end_deg"] - facts["az_start_deg"])
-    if abs(d_az) >= lateral_deg and facts.get("az_trend_r2", 1.0) >= lateral_r2:
-        return "right-to-left" if d_az > 0 else "left-to-right"
-    if usually_moving and "distance_trend_db" in facts:
-        near_db, r2 = facts["distance_trend_db"], facts["distance_trend_r2"]
-        if abs(near_db) >= DISTANCE_RULE[0] and r2 >= DISTANCE_RULE[1]:
-            return "approaching" if near_db > 0 else "receding"
-    trend_db, r2 = facts["level_trend_db"], facts["level_trend_r2"]
-    if any(abs(trend_db) >= min_db and r2 >= min_r2 for min_db, min_r2 in depth_rules):
-        return "approaching" if trend_db > 0 else "receding"
-    return "static"
-
-
-def choose_motion(track: CueTrack, facts: dict[str, float], usually_moving: bool = True) -> str:
-    """The object's ``motion``: the planner's own reading of the smoothed tracks, with
-    hearing's summaries accepted when the tracks agree on a smaller change."""
-    motion = motion_from_tracks(facts, usually_moving)
-    d_az = facts.get("az_trend_deg", facts["az_end_deg"] - facts["az_start_deg"])
-    steady = facts.get("az_trend_r2", 1.0) >= LATERAL_MIN_R2
-    agrees = {
-        "right-to-left": steady and d_az >= HEARING_LATERAL_MIN_DEG,
-        "left-to-right": steady and d_az <= -HEARING_LATERAL_MIN_DEG,
-    }
-    if motion == "static" and agrees.get(track.lateral_motion, False):
-        return track.lateral_motion
-    # Hearing's depth summary, for classes that move, when the level trend has the
-    # same sign (a source's own dynamics can hide a steady trend from the line fit).
-    trend_db = facts["level_trend_db"]
-    agrees = {
-        "approaching": trend_db >= HEARING_DEPTH_MIN_DB,
-        "receding": trend_db <= -HEARING_DEPTH_MIN_DB,
-    }
-    if motion == "static" and usually_moving and agrees.get(track.depth_motion, False):
-        return track.depth_motion
-    return motion
-
-
-# --- layout text -------------------------------------------------------------------------
-
-
-def position_word(x: float) -> str:
-    """'on the left' / 'in the centre' / 'on the right' for a box centre x."""
-    if x < 1 / 3:
-        return "on the left"
-    if x > 2 / 3:
-        return "on the right"
-    return "in the centre"
-
-
-def _article(noun: str) -> str:
-    return ("an " if noun[:1].lower() in "aeiou" else "a ") + noun
-
-
-def _scene_phrase(scene: str) -> str:
-    on_words = ("street", "highway", "road", "railway", "stage", "field", "farm", "track")
-    prep = "on" if scene.split()[-1] in on_words else "in"
-    return f"{prep} {scene}"
-
-
-def object_phrase(noun: str, family: str, motion: str, x: float) -> str:
-    """Caption phrase of one object, e.g. 'a car drives past from right to left'.
-
-    ``x`` (box centre) places a static object: 'a piano plays on the left'.
-
-    >>> object_phrase("car", "vehicle", "right-to-left", 0.5)
-    'a car drives past from right to left'
-    """
-    moving = _MOVING_VERBS.get(family, "moves")
-    if motion == "left-to-right":
-        return f"{_article(noun)} {moving} past from left to right"
-    if motion == "right-to-left":
-        return f"{_article(noun)} {moving} past from right to left"
-    if motion == "approaching":
-        return f"{_article(noun)} {moving} towards the camera"
-    if motion == "receding":
-        return f"{_article(noun)} {moving} away from the camera"
-    return f"{_article(noun)} {_STATIC_VERBS.get(family, 'sounds')} {position_word(x)}"
-
-
-def scene_caption(phrases: list[str], scene: str) -> str:
-    """Global caption: the object phrases joined, then where ('... on a street')."""
-    return " and ".join(phrases) + " " + _scene_phrase(scene)
-
-
-def _object_phrase(plan: SourcePlan) -> str:
-    x = float(azimuth_to_x(float(np.median(plan.azimuth_deg[plan.present]))))
-    return object_phrase(plan.prior.noun, plan.prior.family, plan.motion, x)
-
-
-def _frame_caption(plans: list[SourcePlan], k: int) -> str:
-    parts = []
-    for plan in plans:
-        box = plan.boxes[k]
-        if box is None:
-            continue
-        parts.append(f"{_article(plan.prior.noun)} {position_word((box[0] + box[2]) / 2)}")
-    return "; ".join(parts) if parts else "nothing in view"
-
-
-def _reasoning(cues: Cues, plans: list[SourcePlan], fps: float) -> str:
-    lines = [
-        f"{cues.layout} recording, {cues.duration_s:.1f} s, {len(plans)} audible source(s); "
-        f"keyframes at {fps:g}/s; objects are listed only while sounding and in view."
-    ]
-    for plan in plans:
-        f = plan.facts
-        chosen = next(
-            (lab for lab in plan.track.labels if lab.audio_label == plan.audio_label), None
-        )
-        score = chosen.score if chosen else 0.0
-        bits = [
-            f"azimuth went from {f['az_start_deg']:+.0f} to {f['az_end_deg']:+.0f} deg "
-            f"(trend {f['az_trend_deg']:+.0f} deg, R^2 {f['az_trend_r2']:.2f})",
-            f"loudness peaked at {f['peak_s']:.1f} s "
-            f"(trend {f['level_trend_db']:+.1f} dB, R^2 {f['level_trend_r2']:.2f})",
-        ]
-        if "distance_trend_db" in f:
-            bits.append(
-                f"heard distance (level outdoors, direct-to-reverberant ratio in a room) "
-                f"{'fell' if f['distance_trend_db'] > 0 else 'grew'} by "
-                f"{abs(f['distance_trend_db']):.1f} dB (R^2 {f['distance_trend_r2']:.2f})"
-            )
-        if "pitch_change" in f:
-            change = f["pitch_change"]
-            bits.append(f"pitch {'fell' if change < 0 else 'rose'} {abs(change) * 100:.0f}%")
-        if "speed_mps" in f:
-            bits.append(f"Doppler speed ~{f['speed_mps']:.0f} m/s")
-        summary = (
-            f"hearing said lateral={plan.track.lateral_motion}, depth={plan.track.depth_motion}"
-        )
-        if plan.label_choice:
-            bits.append(plan.label_choice)
-        where = "in the air" if plan.prior.flying else "on the ground"
-        lines.append(
-            f"object {plan.object_id} (source {plan.track.source_id}, heard as "
-            f"{plan.audio_label} {score:.2f} -> {plan.prior.noun}): "
-            + "; ".join(bits)
-            + f"; {summary} -> {plan.motion}. Drawn {plan.prior.width_m:g} x "
-            f"{plan.prior.height_m:g} m {where}, {_distance_words(plan)}."
-        )
-    return "\n".join(lines)
-
-
-def _distance_words(plan: SourcePlan) -> str:
-    prior = f"{plan.prior.family} prior {plan.prior.distance_m:g} m"
-    if plan.motion in ("approaching", "receding"):
-        near, far = float(np.min(plan.distance_m)), float(np.max(plan.distance_m))
-        return f"{near:.0f}-{far:.0f} m away from the depth trend (1/r, {prior})"
-    if plan.motion in ("left-to-right", "right-to-left"):
-        return f"passing at {plan.prior.distance_m:g} m depth ({prior})"
-    return f"at {plan.prior.distance_m:g} m ({prior})"
-
-
 def layout_dict(
     cues: Cues, plans: list[SourcePlan], times_s: np.ndarray, fps: float
 ) -> dict[str, object]:
@@ -912,14 +428,12 @@ def layout_dict(
         boxes = [
             {"id": p.object_id, "box": list(p.boxes[k])} for p in plans if p.boxes[k] is not None
         ]
-        frames.append(
-            {"t": round(float(t), 4), "caption": _frame_caption(plans, k), "boxes": boxes}
-        )
+        frames.append({"t": round(float(t), 4), "caption": frame_caption(plans, k), "boxes": boxes})
     frames[-1]["t"] = min(frames[-1]["t"], float(cues.duration_s))
     shown = [p for p in plans if np.any(p.present)]
     if shown:
         scene = shown[0].prior.scene
-        caption = scene_caption([_object_phrase(p) for p in shown], scene)
+        caption = scene_caption([plan_phrase(p) for p in shown], scene)
     else:
         scene = "an empty room"
         caption = "nothing can be seen: no sound source in view"
@@ -941,5 +455,5 @@ def layout_dict(
             for p in plans
         ],
         "frames": frames,
-        "reasoning": _reasoning(cues, plans, fps),
+        "reasoning": reasoning_text(cues, plans, fps),
     }

@@ -1,0 +1,136 @@
+"""How a planned object moves: ``static``, ``left-to-right``, ``right-to-left``,
+``approaching`` or ``receding``, read from straight-line fits of the smoothed azimuth,
+level and heard-distance tracks (the cue figures of :func:`spa2v.planning.physics`),
+with stricter rules for classes that rarely move.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+
+from spa2v.hearing.cues import CueTrack
+
+#: Lateral motion: the azimuth must change by at least this much over the span
+#: (classes that usually move / classes that usually stand still).
+LATERAL_MIN_DEG = 20.0
+STILL_LATERAL_MIN_DEG = 35.0
+#: ... along a steady trend: R^2 of the straight-line fit of azimuth against time. A
+#: pass-by is a clean S-curve (R^2 > 0.8 anechoic); an estimate jumping between a
+#: source and its reflections is not.
+LATERAL_MIN_R2 = 0.3
+STILL_LATERAL_MIN_R2 = 0.5
+#: ... or by this much when hearing's own summary says the same direction.
+HEARING_LATERAL_MIN_DEG = 10.0
+#: Depth motion: a level trend (straight-line fit over the span) of at least this many
+#: dB with at least this R^2, one (dB, R^2) pair of which must hold; a large trend may
+#: be noisy (an engine revving up as it leaves), a small one must be steady.
+DEPTH_RULES = ((3.0, 0.3), (6.0, 0.1))
+#: ... for classes that rarely move (instruments): music gets louder and quieter by itself.
+STILL_DEPTH_RULES = ((8.0, 0.6),)
+#: ... or by this much when hearing's own depth summary says the same.
+HEARING_DEPTH_MIN_DB = 2.0
+#: Depth motion from hearing's distance track (``CueTrack.distance_proxy``, 1/r law):
+#: in a room it follows the direct-to-reverberant ratio, which the source's own
+#: loudness does not change and the reverb does not flatten, so it decides over the
+#: level for classes that move: a change of at least this many dB (20 log10 of the
+#: distance ratio) with at least this R^2. In the open it is the level itself.
+DISTANCE_RULE = (1.5, 0.15)
+#: An object planned as approaching/receding changes its distance by at least this
+#: (dB, 6 = twice as near/far over its span): the DRR saturates far from the source,
+#: so its trend is a lower bound, and a box that hardly grows does not read as motion.
+MIN_DRAWN_DEPTH_DB = 6.0
+
+
+def level_trend(times_s: np.ndarray, level_db: np.ndarray) -> tuple[float, float]:
+    """Straight-line fit of a track: (change over the span, R^2 of the fit).
+
+    A vehicle coming closer gets steadily louder (high R^2); music gets louder and
+    quieter with the score (low R^2), which must not read as motion.
+
+    >>> t = np.linspace(0, 4, 50)
+    >>> [round(v, 2) for v in level_trend(t, -30 + 3 * t)]
+    [12.0, 1.0]
+    """
+    if times_s.size < 3 or np.ptp(times_s) <= 0:
+        return 0.0, 0.0
+    slope, intercept = np.polyfit(times_s, level_db, 1)
+    fitted = slope * times_s + intercept
+    total = float(np.sum((level_db - level_db.mean()) ** 2))
+    r2 = 1.0 - float(np.sum((level_db - fitted) ** 2)) / total if total > 0 else 0.0
+    return float(slope * np.ptp(times_s)), max(0.0, r2)
+
+
+def depth_change_db(facts: dict[str, float], motion: str) -> float:
+    """The change (dB, + = nearer) drawn for an approaching/receding ``motion``: the
+    distance track's trend when it passes :data:`DISTANCE_RULE` with that sign, else the
+    level's, at least :data:`MIN_DRAWN_DEPTH_DB` in size.
+
+    >>> depth_change_db({"level_trend_db": 4.0, "distance_trend_db": -9.0,
+    ...                  "distance_trend_r2": 0.5}, "receding")
+    -9.0
+    >>> depth_change_db({"level_trend_db": 3.0, "level_trend_r2": 0.5}, "approaching")
+    6.0
+    """
+    sign = 1.0 if motion == "approaching" else -1.0
+    near_db = facts.get("distance_trend_db", 0.0)
+    passes = (
+        abs(near_db) >= DISTANCE_RULE[0] and facts.get("distance_trend_r2", 0.0) >= DISTANCE_RULE[1]
+    )
+    change_db = near_db if passes and sign * near_db > 0 else facts["level_trend_db"]
+    return sign * max(sign * change_db, MIN_DRAWN_DEPTH_DB)
+
+
+def motion_from_tracks(facts: dict[str, float], usually_moving: bool = True) -> str:
+    """Motion class from the smoothed tracks: azimuth change, then the level trend.
+
+    Positive azimuth is LEFT, so a growing azimuth moves right-to-left. Classes that
+    rarely move (instruments, furniture) need stronger evidence than vehicles: a
+    musician's level follows the music.
+
+    >>> motion_from_tracks({"az_start_deg": -40, "az_end_deg": 35, "level_trend_db": 0,
+    ...                     "level_trend_r2": 0})
+    'right-to-left'
+    >>> motion_from_tracks({"az_start_deg": 2, "az_end_deg": 0, "level_trend_db": 9,
+    ...                     "level_trend_r2": 0.8})
+    'approaching'
+    """
+    lateral_deg, lateral_r2, depth_rules = (
+        (LATERAL_MIN_DEG, LATERAL_MIN_R2, DEPTH_RULES)
+        if usually_moving
+        else (STILL_LATERAL_MIN_DEG, STILL_LATERAL_MIN_R2, STILL_DEPTH_RULES)
+    )
+    d_az = facts.get("az_trend_deg", facts["az_end_deg"] - facts["az_start_deg"])
+    if abs(d_az) >= lateral_deg and facts.get("az_trend_r2", 1.0) >= lateral_r2:
+        return "right-to-left" if d_az > 0 else "left-to-right"
+    if usually_moving and "distance_trend_db" in facts:
+        near_db, r2 = facts["distance_trend_db"], facts["distance_trend_r2"]
+        if abs(near_db) >= DISTANCE_RULE[0] and r2 >= DISTANCE_RULE[1]:
+            return "approaching" if near_db > 0 else "receding"
+    trend_db, r2 = facts["level_trend_db"], facts["level_trend_r2"]
+    if any(abs(trend_db) >= min_db and r2 >= min_r2 for min_db, min_r2 in depth_rules):
+        return "approaching" if trend_db > 0 else "receding"
+    return "static"
+
+
+def choose_motion(track: CueTrack, facts: dict[str, float], usually_moving: bool = True) -> str:
+    """The object's ``motion``: the planner's own reading of the smoothed tracks, with
+    hearing's summaries accepted when the tracks agree on a smaller change."""
+    motion = motion_from_tracks(facts, usually_moving)
+    d_az = facts.get("az_trend_deg", facts["az_end_deg"] - facts["az_start_deg"])
+    steady = facts.get("az_trend_r2", 1.0) >= LATERAL_MIN_R2
+    agrees = {
+        "right-to-left": steady and d_az >= HEARING_LATERAL_MIN_DEG,
+        "left-to-right": steady and d_az <= -HEARING_LATERAL_MIN_DEG,
+    }
+    if motion == "static" and agrees.get(track.lateral_motion, False):
+        return track.lateral_motion
+    # Hearing's depth summary, for classes that move, when the level trend has the
+    # same sign (a source's own dynamics can hide a steady trend from the line fit).
+    trend_db = facts["level_trend_db"]
+    agrees = {
+        "approaching": trend_db >= HEARING_DEPTH_MIN_DB,
+        "receding": trend_db <= -HEARING_DEPTH_MIN_DB,
+    }
+    if motion == "static" and usually_moving and agrees.get(track.depth_motion, False):
+        return track.depth_motion
+    return motion
