@@ -6,6 +6,8 @@ import argparse
 
 from rich.console import Console
 
+from spa2v.interfaces.cli._common import number
+
 NAME = "bench"
 HELP = "score a planner's layouts against simulated ground truth (with a centre-box floor)"
 DESCRIPTION = """\
@@ -30,20 +32,6 @@ examples:
 
 def _formats(text: str) -> list[str]:
     return [f.strip() for f in text.split(",") if f.strip()]
-
-
-def _positive_int(text: str) -> int:
-    value = int(text)
-    if value < 1:
-        raise argparse.ArgumentTypeError("must be >= 1")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    value = float(text)
-    if not value > 0:
-        raise argparse.ArgumentTypeError("must be > 0")
-    return value
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -73,14 +61,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--limit",
-        type=_positive_int,
+        type=number(int, 1),
         default=None,
         metavar="N",
         help="at most N clips per scene type and format (default: all)",
     )
     parser.add_argument(
         "--variants",
-        type=_positive_int,
+        type=number(int, 1),
         default=1,
         metavar="N",
         help="geometry variants of the set; each adds 9 scenes per format and room (default: 1)",
@@ -90,7 +78,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--fps",
-        type=_positive_float,
+        type=number(float, 0, above_low=True),
         default=8.0,
         help="keyframes per second asked of the planner (default: 8)",
     )

@@ -15,6 +15,7 @@ from rich.console import Console
 from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from spa2v.interfaces.cli._common import number
 from spa2v.rendering.animatic import DEFAULT_FPS, DEFAULT_SIZE
 
 NAME = "render"
@@ -66,7 +67,7 @@ def add_render_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--fps",
-        type=_fps,
+        type=number(float, 1, 120, unit=" fps"),
         default=DEFAULT_FPS,
         help=f"video frame rate (default {DEFAULT_FPS:g})",
     )
@@ -172,13 +173,3 @@ def parse_size(text: str) -> tuple[int, int]:
                 f"{text}: width and height must be even numbers from 16 to 4096"
             )
     return width, height
-
-
-def _fps(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a number") from None
-    if not 1.0 <= value <= 120.0:
-        raise argparse.ArgumentTypeError(f"{text} fps is outside 1-120")
-    return value

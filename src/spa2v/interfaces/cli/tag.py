@@ -12,6 +12,7 @@ from rich.markup import escape
 from rich.table import Table
 
 from spa2v.errors import OutputError
+from spa2v.interfaces.cli._common import number
 from spa2v.interfaces.cli.cues import add_loading_arguments, load_from_args
 
 if TYPE_CHECKING:
@@ -49,7 +50,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_loading_arguments(parser)
     parser.add_argument(
         "--top-k",
-        type=_top_k,
+        type=number(int, 1, 10),
         default=3,
         metavar="N",
         help="labels per source, 1-10 (default: 3); each names a different noun",
@@ -115,13 +116,3 @@ def source_table(cues: Cues, title: str) -> Table:
             str(track.source_id), f"{start_s:.2f}-{end_s:.2f}", azimuth, labels, nouns, families
         )
     return table
-
-
-def _top_k(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"{text!r} is not a whole number") from None
-    if not 1 <= value <= 10:
-        raise argparse.ArgumentTypeError(f"{value} is outside 1-10")
-    return value
