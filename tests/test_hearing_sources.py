@@ -148,3 +148,19 @@ def test_alternating_peaks_make_two_sources_a_crossing_one():
         alternating_pair(still, heights[: still.size] * 0.3, active[: still.size], 25.0, 0.3)
         is None
     )
+
+
+def test_alternating_peaks_closer_than_30_deg_are_one_source():
+    from spa2v.hearing.sources import alternating_pair
+
+    rng = np.random.default_rng(1)
+    runs = np.repeat(np.arange(40) % 2, rng.integers(1, 6, size=40))
+    n = runs.size
+    active = np.ones(n, dtype=bool)
+    still = np.where(runs == 1, -30.0, 25.0) + rng.normal(0, 2, n)
+    # Equal peaks 55 deg apart: two sources taking turns.
+    heights = np.full(n, 0.3)
+    assert alternating_pair(still, heights, active, 25.0, 0.3) is not None
+    # Equal peaks only 25 deg apart: within the scatter of one source in a room.
+    close = np.where(runs == 1, 0.0, 25.0) + rng.normal(0, 2, n)
+    assert alternating_pair(close, heights, active, 25.0, 0.3) is None

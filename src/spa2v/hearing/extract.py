@@ -224,21 +224,12 @@ def hear(
 def _foa_refine(
     spectrogram: Spectrogram, labels: np.ndarray, n_sources: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-    """Azimuth, elevation and confidence ``(K, T)`` of FOA sources from the summed
-    pseudo-intensity of each source's bins; confidence is ``|sum I| / sum |I|``, which
-    is 1 for a single plane wave and falls towards 0 in a diffuse field."""
-    intensity = dirn.foa_intensity(spectrogram.spec)  # (3, F, T)
-    weights = dirn.bin_weights(spectrogram.power[0], spectrogram.freqs_hz) > 0
-    norm = np.linalg.norm(intensity, axis=0)
-    shape = (n_sources, labels.shape[1])
-    az, el, conf = np.zeros(shape), np.zeros(shape), np.zeros(shape)
-    for k in range(n_sources):
-        sel = (labels == k) & weights
-        total = (intensity * sel).sum(axis=1)  # (3, T)
-        az[k] = np.degrees(np.arctan2(total[1], total[0]))
-        el[k] = np.degrees(np.arctan2(total[2], np.hypot(total[0], total[1])))
-        conf[k] = np.linalg.norm(total, axis=0) / np.maximum((norm * sel).sum(axis=0), 1e-20)
-    return az, el, conf
+    """Azimuth, elevation and confidence ``(K, T)`` of FOA sources from their bins'
+    directness-weighted intensity directions (:func:`direction.foa_source_directions`:
+    robust to the fixed-direction reverb of a few loud harmonics in a room)."""
+    usable = dirn.bin_weights(spectrogram.power[0], spectrogram.freqs_hz) > 0
+    usable &= dirn.band_mask(spectrogram.freqs_hz, "foa")[:, None]
+    return dirn.foa_source_directions(spectrogram.spec, usable, labels, n_sources)
 
 
 def _track(
