@@ -48,7 +48,7 @@ EXAMPLES: tuple[Example, ...] = (
             "front from right to left, 20 m away at 8 m/s, recorded by a spaced "
             "microphone pair (phone-like, 6 s)"
         ),
-        expected="a car crossing the frame from right to left",
+        expected="a road vehicle (the tagger hears a truck) crossing the frame from right to left",
         sim={
             "kind": "pass",
             "clip": "truck",

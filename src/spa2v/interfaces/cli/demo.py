@@ -12,7 +12,7 @@ from spa2v.errors import OutputError
 from spa2v.interfaces.cli.run import print_run_summary
 
 NAME = "demo"
-HELP = "run spa2v end to end on bundled examples (a car passing, two instruments)"
+HELP = "run spa2v end to end on bundled examples (a vehicle passing, two instruments)"
 DESCRIPTION = """\
 Run `spa2v run` on the recordings bundled with spa2v and say where the videos are:
 
