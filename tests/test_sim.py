@@ -123,8 +123,9 @@ def _peak_freq(x: np.ndarray, sr: int, f_lo: float, f_hi: float) -> float:
 @pytest.mark.parametrize("speed", [10.0, 25.0])
 def test_doppler_ratio_of_a_passing_tone(speed: float) -> None:
     f0, sr, closest, dur = 600.0, 16000, 6.0, 3.0
-    res = simulate_pass("left-to-right", speed, closest, format="mono", clip="tone",
-                        duration_s=dur, sr=sr)
+    res = simulate_pass(
+        "left-to-right", speed, closest, format="mono", clip="tone", duration_s=dur, sr=sr
+    )
     # the tone: only f0 needed -> use a pure tone
     spec = res.spec
     spec.sources[0].params = {"f0": f0, "harmonics": 1}
@@ -203,12 +204,27 @@ def test_reverb_rt60_as_asked(rt60: float) -> None:
     sr = 16000
     click = np.zeros(sr // 5)
     click[0] = 1.0  # emitted at t = 0 (offset_s = 0); the loop's other clicks are gated off
-    spec = SceneSpec([SourceSpec("click", Static(0.0, 3.0), samples=click, samples_sr=sr,
-                                 emitter_height_m=1.5, start_s=-0.02, end_s=0.05)],
-                     format="mono", duration_s=rt60 + 0.4, sr=sr, rt60_s=rt60, seed=3)
+    spec = SceneSpec(
+        [
+            SourceSpec(
+                "click",
+                Static(0.0, 3.0),
+                samples=click,
+                samples_sr=sr,
+                emitter_height_m=1.5,
+                start_s=-0.02,
+                end_s=0.05,
+            )
+        ],
+        format="mono",
+        duration_s=rt60 + 0.4,
+        sr=sr,
+        rt60_s=rt60,
+        seed=3,
+    )
     h = simulate(spec).signal.samples[0].astype(np.float64)
     onset = int(np.argmax(np.abs(h) > 0.5 * np.abs(h).max()))
-    assert _rt60_from_impulse_response(h[onset + int(0.02 * sr):], sr) == pytest.approx(
+    assert _rt60_from_impulse_response(h[onset + int(0.02 * sr) :], sr) == pytest.approx(
         rt60, rel=0.15
     )
 
@@ -216,16 +232,14 @@ def test_reverb_rt60_as_asked(rt60: float) -> None:
 def test_reverb_drr_falls_with_distance_and_noise_snr() -> None:
     def drr(d: float) -> float:
         dry = simulate_static(0.0, d, format="mono", duration_s=1.0, sr=SR, seed=2)
-        wet = simulate_static(0.0, d, format="mono", duration_s=1.0, sr=SR, seed=2,
-                              rt60_s=0.5)
+        wet = simulate_static(0.0, d, format="mono", duration_s=1.0, sr=SR, seed=2, rt60_s=0.5)
         direct = dry.signal.samples[0]
         return _rms_db(direct) - _rms_db(wet.signal.samples[0] - direct)
 
     near, far = drr(1.0), drr(4.0)
     assert near - far == pytest.approx(12.0, abs=1.5)
     clean = simulate_static(0.0, 2.0, format="spaced", duration_s=1.0, sr=SR, seed=4)
-    noisy = simulate_static(0.0, 2.0, format="spaced", duration_s=1.0, sr=SR, seed=4,
-                            snr_db=10.0)
+    noisy = simulate_static(0.0, 2.0, format="spaced", duration_s=1.0, sr=SR, seed=4, snr_db=10.0)
     noise = noisy.signal.samples - clean.signal.samples
     assert _rms_db(clean.signal.samples) - _rms_db(noise) == pytest.approx(10.0, abs=0.2)
 
@@ -242,8 +256,19 @@ def test_deterministic_in_seed() -> None:
     assert not np.allclose(a, c)
 
 
-@pytest.mark.parametrize("name", ["engine", "car", "tone", "noise-bursts", "noise", "synth-piano",
-                                  "synth-flute", "synth-violin"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "engine",
+        "car",
+        "tone",
+        "noise-bursts",
+        "noise",
+        "synth-piano",
+        "synth-flute",
+        "synth-violin",
+    ],
+)
 def test_synthetic_sources(name: str) -> None:
     x = dry_source(name, SR, SR // 2, seed=1)
     assert x.shape == (SR // 2,) and np.all(np.isfinite(x))
@@ -285,8 +310,12 @@ def test_soundfont_instrument_renders() -> None:
 
 
 def test_truth_boxes_match_camera_projection() -> None:
-    spec = SceneSpec([SourceSpec("noise", crossing(12.0, 20.0, "right-to-left", 1.0),
-                                 noun="car")], format="mono", duration_s=2.0, sr=SR)
+    spec = SceneSpec(
+        [SourceSpec("noise", crossing(12.0, 20.0, "right-to-left", 1.0), noun="car")],
+        format="mono",
+        duration_s=2.0,
+        sr=SR,
+    )
     t = simulate(spec).truth[0]
     assert (t.width_m, t.height_m) == (4.5, 1.5)
     times = np.linspace(0.0, 2.0, 17)
@@ -296,9 +325,16 @@ def test_truth_boxes_match_camera_projection() -> None:
         p = t.position(tt)
         assert box == project_box(Position(p.forward, p.left, p.up), 4.5, 1.5)
     # a static source at the DESIGN.md example position gives the documented box
-    spec = SceneSpec([SourceSpec("noise", Static(30.0, 10.0 / math.cos(math.radians(30))),
-                                 width_m=4.5, height_m=1.5)], format="mono", duration_s=0.2,
-                     sr=SR)
+    spec = SceneSpec(
+        [
+            SourceSpec(
+                "noise", Static(30.0, 10.0 / math.cos(math.radians(30))), width_m=4.5, height_m=1.5
+            )
+        ],
+        format="mono",
+        duration_s=0.2,
+        sr=SR,
+    )
     box = simulate(spec).truth[0].boxes([0.1])[0]
     assert [round(v, 3) for v in box] == [0.099, 0.5, 0.324, 0.62]
 
@@ -324,8 +360,9 @@ def test_benchmark_scenes_are_deterministic_and_complete() -> None:
     assert {s.format for s in a} == {"binaural", "spaced", "panned", "foa"}
     assert {bool(s.rt60_s) for s in a} == {False, True}
     assert len(benchmark_scenes(seed=0, variants=2, fallback="synthetic")) == 144
-    assert len(benchmark_scenes(seed=0, formats=FORMATS, reverb=(False,),
-                                fallback="synthetic")) == 45
+    assert (
+        len(benchmark_scenes(seed=0, formats=FORMATS, reverb=(False,), fallback="synthetic")) == 45
+    )
     c = benchmark_scenes(seed=1, fallback="synthetic")
     assert [s.name for s in a] != [s.name for s in c] or any(
         sa.sources[0].trajectory != sc.sources[0].trajectory for sa, sc in zip(a, c, strict=True)
@@ -342,8 +379,15 @@ def test_benchmark_scenes_are_deterministic_and_complete() -> None:
 
 
 def test_benchmark_scene_renders_with_truth() -> None:
-    specs = benchmark_scenes(seed=0, formats=("foa",), reverb=(True,), fallback="synthetic",
-                             scene_types=("moving-cross",), duration_s=1.0, sr=SR)
+    specs = benchmark_scenes(
+        seed=0,
+        formats=("foa",),
+        reverb=(True,),
+        fallback="synthetic",
+        scene_types=("moving-cross",),
+        duration_s=1.0,
+        sr=SR,
+    )
     res = simulate(specs[0])
     assert res.signal.samples.shape == (4, SR)
     assert res.truth[0].motion == "left-to-right"

@@ -55,8 +55,7 @@ def db(x: float) -> float:
     return 20.0 * np.log10(max(float(x), 1e-12))
 
 
-def pink_noise(n: int, rng: np.random.Generator, sr: int = 48000, f_lo: float = 30.0
-               ) -> np.ndarray:
+def pink_noise(n: int, rng: np.random.Generator, sr: int = 48000, f_lo: float = 30.0) -> np.ndarray:
     """Unit-RMS pink (1/f power) noise of ``n`` samples, nothing below ``f_lo`` Hz (so
     that short excerpts keep the same level)."""
     spec = np.fft.rfft(rng.standard_normal(n))

@@ -31,8 +31,18 @@ SCENE_TYPES = ("static-1", "static-2", "moving-cross", "moving-depth")
 DEFAULT_FORMATS = ("binaural", "spaced", "panned", "foa")
 
 #: Instruments rendered from the GM soundfont (each is named right by YAMNet when dry).
-BENCH_INSTRUMENTS = ("piano", "violin", "guitar", "trumpet", "flute", "drums", "cello",
-                     "saxophone", "trombone", "organ")
+BENCH_INSTRUMENTS = (
+    "piano",
+    "violin",
+    "guitar",
+    "trumpet",
+    "flute",
+    "drums",
+    "cello",
+    "saxophone",
+    "trombone",
+    "organ",
+)
 #: Vehicles: opensfx recordings plus the synthetic car (heard as "Vehicle"); flying
 #: ones fly. Only vehicles a tagger names when dry (the opensfx bus and truck are heard
 #: as a car, so they are left out).
@@ -74,37 +84,75 @@ def _base_scenes(seed: int, variant: int, scene_type: str, duration_s: float, fa
     rng = np.random.default_rng([seed, variant, ti])
     out = []
     if scene_type == "static-1":
-        for where, (lo, hi) in (("left", (20.0, 38.0)), ("centre", (-5.0, 5.0)),
-                                ("right", (-38.0, -20.0))):
+        for where, (lo, hi) in (
+            ("left", (20.0, 38.0)),
+            ("centre", (-5.0, 5.0)),
+            ("right", (-38.0, -20.0)),
+        ):
             name = _check(_pick(rng, BENCH_INSTRUMENTS), fallback)
             az = float(rng.uniform(lo, hi))
             dist = float(rng.uniform(2.5, 5.0))
-            src = SourceSpec(name, Static(az, dist), level_db=float(rng.uniform(-26, -20)),
-                             offset_s=float(rng.uniform(0, 2)))
-            out.append((f"{scene_type}-v{variant}-{where}-{name}", "indoor", "a concert hall",
-                        [src]))
+            src = SourceSpec(
+                name,
+                Static(az, dist),
+                level_db=float(rng.uniform(-26, -20)),
+                offset_s=float(rng.uniform(0, 2)),
+            )
+            out.append(
+                (f"{scene_type}-v{variant}-{where}-{name}", "indoor", "a concert hall", [src])
+            )
     elif scene_type == "static-2":
         a = _check(_pick(rng, BENCH_INSTRUMENTS), fallback)
         b = _check(_pick(rng, BENCH_INSTRUMENTS, exclude=(a,)), fallback)
         az_l, az_r = float(rng.uniform(22, 38)), float(rng.uniform(-38, -22))
-        out.append((f"{scene_type}-v{variant}-left-right-{a}-{b}", "indoor", "a stage", [
-            SourceSpec(a, Static(az_l, float(rng.uniform(2.5, 4.5))),
-                       level_db=float(rng.uniform(-26, -20)), offset_s=float(rng.uniform(0, 2))),
-            SourceSpec(b, Static(az_r, float(rng.uniform(2.5, 4.5))),
-                       level_db=float(rng.uniform(-26, -20)), offset_s=float(rng.uniform(0, 2))),
-        ]))
+        out.append(
+            (
+                f"{scene_type}-v{variant}-left-right-{a}-{b}",
+                "indoor",
+                "a stage",
+                [
+                    SourceSpec(
+                        a,
+                        Static(az_l, float(rng.uniform(2.5, 4.5))),
+                        level_db=float(rng.uniform(-26, -20)),
+                        offset_s=float(rng.uniform(0, 2)),
+                    ),
+                    SourceSpec(
+                        b,
+                        Static(az_r, float(rng.uniform(2.5, 4.5))),
+                        level_db=float(rng.uniform(-26, -20)),
+                        offset_s=float(rng.uniform(0, 2)),
+                    ),
+                ],
+            )
+        )
         c = _check(_pick(rng, BENCH_INSTRUMENTS), fallback)
         d = _check(_pick(rng, BENCH_INSTRUMENTS, exclude=(c,)), fallback)
         side = 1.0 if variant % 2 == 0 else -1.0
         az_c = float(rng.uniform(-4, 4)) - side * 2.0
         az_s = az_c + side * float(rng.uniform(40, 44))
         where = "centre-left" if side > 0 else "centre-right"
-        out.append((f"{scene_type}-v{variant}-{where}-{c}-{d}", "indoor", "a stage", [
-            SourceSpec(c, Static(az_c, float(rng.uniform(2.5, 4.5))),
-                       level_db=float(rng.uniform(-26, -20)), offset_s=float(rng.uniform(0, 2))),
-            SourceSpec(d, Static(az_s, float(rng.uniform(2.5, 4.5))),
-                       level_db=float(rng.uniform(-26, -20)), offset_s=float(rng.uniform(0, 2))),
-        ]))
+        out.append(
+            (
+                f"{scene_type}-v{variant}-{where}-{c}-{d}",
+                "indoor",
+                "a stage",
+                [
+                    SourceSpec(
+                        c,
+                        Static(az_c, float(rng.uniform(2.5, 4.5))),
+                        level_db=float(rng.uniform(-26, -20)),
+                        offset_s=float(rng.uniform(0, 2)),
+                    ),
+                    SourceSpec(
+                        d,
+                        Static(az_s, float(rng.uniform(2.5, 4.5))),
+                        level_db=float(rng.uniform(-26, -20)),
+                        offset_s=float(rng.uniform(0, 2)),
+                    ),
+                ],
+            )
+        )
     elif scene_type == "moving-cross":
         for direction in ("left-to-right", "right-to-left"):
             name = _check(_pick(rng, BENCH_VEHICLES_CROSS), fallback)
@@ -119,8 +167,11 @@ def _base_scenes(seed: int, variant: int, scene_type: str, duration_s: float, fa
             traj = crossing(closest, speed, direction, tc, float(rng.uniform(-8, 8)), height)
             level = float(rng.uniform(-12, -8)) + (6.0 if flying else 0.0)
             src = SourceSpec(name, traj, level_db=level, offset_s=float(rng.uniform(0, 1)))
-            bg = "the sky over a field" if flying else ("a railway" if info.noun == "train"
-                                                        else "a street")
+            bg = (
+                "the sky over a field"
+                if flying
+                else ("a railway" if info.noun == "train" else "a street")
+            )
             out.append((f"{scene_type}-v{variant}-{direction}-{name}", "outdoor", bg, [src]))
     elif scene_type == "moving-depth":
         for motion in ("approaching", "receding"):
@@ -136,8 +187,13 @@ def _base_scenes(seed: int, variant: int, scene_type: str, duration_s: float, fa
             traj = radial(az, start, end, duration_s, height)
             level = float(rng.uniform(-12, -8)) + (6.0 if flying else 0.0)
             src = SourceSpec(name, traj, level_db=level, offset_s=float(rng.uniform(0, 1)))
-            bg = ("the sky over a field" if flying
-                  else "a railway" if info.noun == "train" else "a road")
+            bg = (
+                "the sky over a field"
+                if flying
+                else "a railway"
+                if info.noun == "train"
+                else "a road"
+            )
             out.append((f"{scene_type}-v{variant}-{motion}-{name}", "outdoor", bg, [src]))
     else:  # pragma: no cover - guarded by the caller
         raise ValueError(scene_type)
@@ -180,12 +236,23 @@ def benchmark_scenes(
                 for fi, fmt in enumerate(formats):
                     for rev in reverb:
                         room = (INDOOR_REVERB if env == "indoor" else OUTDOOR_REVERB) if rev else {}
-                        specs.append(SceneSpec(
-                            sources=sources, format=fmt, duration_s=duration_s, sr=sr,
-                            snr_db=snr_db, seed=int(
-                                np.random.default_rng([seed, v, SCENE_TYPES.index(st), gi, fi,
-                                                       int(rev)]).integers(1 << 31)),
-                            name=f"{gid}-{fmt}-{'rev' if rev else 'dry'}", scene_type=st,
-                            environment=env, background=bg, **room,
-                        ))
+                        specs.append(
+                            SceneSpec(
+                                sources=sources,
+                                format=fmt,
+                                duration_s=duration_s,
+                                sr=sr,
+                                snr_db=snr_db,
+                                seed=int(
+                                    np.random.default_rng(
+                                        [seed, v, SCENE_TYPES.index(st), gi, fi, int(rev)]
+                                    ).integers(1 << 31)
+                                ),
+                                name=f"{gid}-{fmt}-{'rev' if rev else 'dry'}",
+                                scene_type=st,
+                                environment=env,
+                                background=bg,
+                                **room,
+                            )
+                        )
     return specs

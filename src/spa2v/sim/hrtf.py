@@ -113,8 +113,9 @@ def _smooth_octave(p: np.ndarray, f: np.ndarray, fraction: float = 6.0) -> np.nd
     return out
 
 
-def diffuse_field_eq(hrirs: np.ndarray, sr: int, taps: int = 1024, nfft: int = 8192,
-                     max_boost_db: float = 30.0) -> np.ndarray:
+def diffuse_field_eq(
+    hrirs: np.ndarray, sr: int, taps: int = 1024, nfft: int = 8192, max_boost_db: float = 30.0
+) -> np.ndarray:
     """Diffuse-field equalisation, as binaural microphones and dummy-head recordings are:
     one minimum-phase filter, applied to every HRIR of both ears, that makes the
     direction-averaged power response flat. The raw MIT KEMAR set carries its
@@ -141,8 +142,9 @@ def diffuse_field_eq(hrirs: np.ndarray, sr: int, taps: int = 1024, nfft: int = 8
     fold[nfft // 2] = cep[nfft // 2]
     g = np.fft.irfft(np.exp(np.fft.rfft(fold)), nfft)[:taps]
     g[-taps // 8 :] *= np.hanning(2 * (taps // 8))[taps // 8 :]
-    out = np.fft.irfft(np.fft.rfft(hrirs, nfft, axis=-1) * np.fft.rfft(g, nfft), nfft,
-                       axis=-1)[..., :taps]
+    out = np.fft.irfft(np.fft.rfft(hrirs, nfft, axis=-1) * np.fft.rfft(g, nfft), nfft, axis=-1)[
+        ..., :taps
+    ]
     out[..., -taps // 8 :] *= np.hanning(2 * (taps // 8))[taps // 8 :]
     # unit diffuse-field power
     e = np.mean(np.abs(np.fft.rfft(out, nfft, axis=-1)[..., band]) ** 2)

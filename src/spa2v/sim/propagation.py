@@ -73,8 +73,9 @@ def _kernel_table(half: int) -> np.ndarray:
     return _TABLES[half]
 
 
-def fractional_read(x: np.ndarray, idx: np.ndarray, half: int = SINC_HALF,
-                    chunk: int = 1 << 16) -> np.ndarray:
+def fractional_read(
+    x: np.ndarray, idx: np.ndarray, half: int = SINC_HALF, chunk: int = 1 << 16
+) -> np.ndarray:
     """``x`` read at fractional sample positions ``idx`` (zero outside), with a
     Lanczos-windowed sinc of ``2 * half`` taps. Fractions are quantised to 1/4096 of
     a sample (phase error < 1e-3 rad at 20 kHz / 48 kHz, i.e. below -60 dB)."""

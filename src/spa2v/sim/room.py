@@ -83,8 +83,10 @@ def reverb_tails(
     out = np.stack([c * env for c in chs])
     # unit energy as a broadband (white) filter; the low-pass below has unit DC gain, so
     # it only removes highs and does not change the level of low/mid-frequency sources
-    ref = np.sqrt(np.sum(out[0] ** 2)) if layout == "foa" else np.sqrt(
-        np.mean(np.sum(out**2, axis=1))
+    ref = (
+        np.sqrt(np.sum(out[0] ** 2))
+        if layout == "foa"
+        else np.sqrt(np.mean(np.sum(out**2, axis=1)))
     )
     out /= max(ref, 1e-12)
     # one-pole low-pass at ~5 kHz: walls and air absorb the highs first
@@ -98,8 +100,9 @@ def apply_reverb(x: np.ndarray, tails: np.ndarray, gain: float) -> np.ndarray:
     return np.stack([fftconvolve(x, h)[: x.size] * gain for h in tails])
 
 
-def diffuse_noise(n_channels: int, n: int, layout: str, rng: np.random.Generator,
-                  sr: int, spacing_m: float = 0.15) -> np.ndarray:
+def diffuse_noise(
+    n_channels: int, n: int, layout: str, rng: np.random.Generator, sr: int, spacing_m: float = 0.15
+) -> np.ndarray:
     """Background noise: pink, diffuse (per-channel decorrelated as in a diffuse field),
     unit RMS on the reference channel (W for FOA, the mean otherwise)."""
     chs = [pink_noise(n, rng, sr) for _ in range(n_channels)]

@@ -68,12 +68,23 @@ LISTENER = np.array([0.0, 0.0, CAMERA_HEIGHT_M])
 
 # Used only when spa2v.hearing.tagging.classes is not importable.
 _FALLBACK_SIZES: dict[str, tuple[float, float, bool]] = {
-    "person": (0.5, 1.7, False), "car": (4.5, 1.5, False), "truck": (8.0, 3.2, False),
-    "bus": (12.0, 3.2, False), "train": (25.0, 4.0, False), "airplane": (35.0, 10.0, True),
-    "helicopter": (12.0, 4.0, True), "motorcycle": (2.2, 1.3, False),
-    "piano": (1.5, 1.0, False), "violin": (0.6, 0.2, False), "guitar": (1.0, 0.4, False),
-    "trumpet": (0.5, 0.2, False), "flute": (0.7, 0.1, False), "drum kit": (0.6, 0.6, False),
-    "cello": (0.5, 1.2, False), "dog": (0.8, 0.6, False), "bird": (0.3, 0.2, True),
+    "person": (0.5, 1.7, False),
+    "car": (4.5, 1.5, False),
+    "truck": (8.0, 3.2, False),
+    "bus": (12.0, 3.2, False),
+    "train": (25.0, 4.0, False),
+    "airplane": (35.0, 10.0, True),
+    "helicopter": (12.0, 4.0, True),
+    "motorcycle": (2.2, 1.3, False),
+    "piano": (1.5, 1.0, False),
+    "violin": (0.6, 0.2, False),
+    "guitar": (1.0, 0.4, False),
+    "trumpet": (0.5, 0.2, False),
+    "flute": (0.7, 0.1, False),
+    "drum kit": (0.6, 0.6, False),
+    "cello": (0.5, 1.2, False),
+    "dog": (0.8, 0.6, False),
+    "bird": (0.3, 0.2, True),
 }
 
 
@@ -134,7 +145,8 @@ class SourceSpec:
             "height_m": float(self.height_m if self.height_m is not None else h),
             "flying": flying,
             "emitter_height_m": float(
-                self.emitter_height_m if self.emitter_height_m is not None
+                self.emitter_height_m
+                if self.emitter_height_m is not None
                 else (info.emitter_height_m if info else 1.0)
             ),
         }
@@ -219,8 +231,9 @@ class SourceTruth:
         t = np.atleast_1d(np.asarray(times_s, dtype=float))
         if arr.ndim == 1:
             return np.interp(t, self.times_s, arr)
-        return np.stack([np.interp(t, self.times_s, arr[:, k]) for k in range(arr.shape[1])],
-                        axis=1)
+        return np.stack(
+            [np.interp(t, self.times_s, arr[:, k]) for k in range(arr.shape[1])], axis=1
+        )
 
     def position(self, t: float, geometric: bool = False) -> Position:
         p = self._interp(self.geometric_positions if geometric else self.positions, t)[0]
@@ -237,8 +250,12 @@ class SourceTruth:
         truth times); ``None`` where the source is out of frame."""
         t = self.times_s if times_s is None else np.atleast_1d(np.asarray(times_s, float))
         ps = self._interp(self.geometric_positions if geometric else self.positions, t)
-        return [project_box(Position(float(p[0]), float(p[1]), float(p[2])),
-                            self.width_m, self.height_m) for p in ps]
+        return [
+            project_box(
+                Position(float(p[0]), float(p[1]), float(p[2])), self.width_m, self.height_m
+            )
+            for p in ps
+        ]
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-friendly dict (arrays as lists, rounded)."""
@@ -270,10 +287,17 @@ class SimResult:
 
         sf.write(str(wav_path), self.signal.samples.T, self.signal.sr, subtype="PCM_24")
         if truth_path is not None:
-            doc = {"name": self.spec.name, "scene_type": self.spec.scene_type,
-                   "format": self.spec.format, "duration_s": self.spec.duration_s,
-                   "sr": self.spec.sr, "rt60_s": self.spec.rt60_s, "snr_db": self.spec.snr_db,
-                   "seed": self.spec.seed, "sources": [t.to_dict() for t in self.truth]}
+            doc = {
+                "name": self.spec.name,
+                "scene_type": self.spec.scene_type,
+                "format": self.spec.format,
+                "duration_s": self.spec.duration_s,
+                "sr": self.spec.sr,
+                "rt60_s": self.spec.rt60_s,
+                "snr_db": self.spec.snr_db,
+                "seed": self.spec.seed,
+                "sources": [t.to_dict() for t in self.truth],
+            }
             with open(truth_path, "w", encoding="utf-8") as f:
                 json.dump(doc, f)
 
@@ -360,8 +384,9 @@ def _render_source(spec: SceneSpec, src: SourceSpec, k: int, rng_seed: np.random
         s = float(np.sqrt(np.mean(dry**2))) or 1.0
         dry = dry / s
     else:
-        dry = dry_source(src.clip, sr, n_dry, seed=dry_seed, offset_s=src.offset_s + dry_t0,
-                         params=src.params)
+        dry = dry_source(
+            src.clip, sr, n_dry, seed=dry_seed, offset_s=src.offset_s + dry_t0, params=src.params
+        )
     dry = dry * 10 ** (src.level_db / 20.0)
     w = _activity_window(n_dry, dry_t0, sr, src.start_s, src.end_s)
     if w is not None:
@@ -390,8 +415,9 @@ def _render_source(spec: SceneSpec, src: SourceSpec, k: int, rng_seed: np.random
     info = {}
     if spec.rt60_s:
         rng_rev = np.random.default_rng(seeds[1])
-        tails = _room.reverb_tails(spec.rt60_s, sr, N_CHANNELS[fmt], fmt, rng_rev,
-                                   spacing_m=spec.mic_spacing_m)
+        tails = _room.reverb_tails(
+            spec.rt60_s, sr, N_CHANNELS[fmt], fmt, rng_rev, spacing_m=spec.mic_spacing_m
+        )
         rc = _room.critical_distance(spec.rt60_s, spec.room_volume_m3)
         out = out + _room.apply_reverb(centre_ext.signal, tails, 1.0 / rc)[:, n_pre:]
         info["critical_distance_m"] = rc
@@ -421,13 +447,27 @@ def _truth(spec, src, k, meta, emitter, dry, dry_t0) -> SourceTruth:
     traj: Trajectory = src.trajectory
     motion = src.motion or traj.motion(0.0, spec.duration_s)
     return SourceTruth(
-        index=k, clip=src.clip, noun=meta["noun"], audio_label=meta["audio_label"],
-        accept_labels=tuple(meta["accept_labels"]), width_m=meta["width_m"],
-        height_m=meta["height_m"], flying=meta["flying"], motion=motion,
+        index=k,
+        clip=src.clip,
+        noun=meta["noun"],
+        audio_label=meta["audio_label"],
+        accept_labels=tuple(meta["accept_labels"]),
+        width_m=meta["width_m"],
+        height_m=meta["height_m"],
+        flying=meta["flying"],
+        motion=motion,
         speed_mps=traj.speed_mps(0.0, spec.duration_s),
-        emitter_height_m=meta["emitter_height_m"], times_s=times, azimuth_deg=az,
-        elevation_deg=el, distance_m=r, positions=base, geometric_positions=geo,
-        radial_velocity_mps=vr, doppler=doppler, level_db=level, active=active,
+        emitter_height_m=meta["emitter_height_m"],
+        times_s=times,
+        azimuth_deg=az,
+        elevation_deg=el,
+        distance_m=r,
+        positions=base,
+        geometric_positions=geo,
+        radial_velocity_mps=vr,
+        doppler=doppler,
+        level_db=level,
+        active=active,
     )
 
 
@@ -449,8 +489,7 @@ def simulate(spec: SceneSpec) -> SimResult:
     warnings: list[str] = []
     if spec.snr_db is not None:
         rng = np.random.default_rng(child[-1])
-        noise = _room.diffuse_noise(mix.shape[0], n, spec.format, rng, spec.sr,
-                                    spec.mic_spacing_m)
+        noise = _room.diffuse_noise(mix.shape[0], n, spec.format, rng, spec.sr, spec.mic_spacing_m)
         ref = mix[0] if spec.format == "foa" else mix
         p_sig = float(np.mean(ref**2))
         mix = mix + noise * np.sqrt(p_sig / 10 ** (spec.snr_db / 10.0))
@@ -462,8 +501,13 @@ def simulate(spec: SceneSpec) -> SimResult:
         gain_db = float(20 * np.log10(g))
         warnings.append(f"simulated mix scaled by {gain_db:.1f} dB to avoid clipping")
     info["gain_db"] = gain_db
-    sig = Signal(samples=mix.astype(np.float32), sr=spec.sr, layout=spec.format,
-                 source=f"sim:{spec.name}", warnings=warnings)
+    sig = Signal(
+        samples=mix.astype(np.float32),
+        sr=spec.sr,
+        layout=spec.format,
+        source=f"sim:{spec.name}",
+        warnings=warnings,
+    )
     return SimResult(signal=sig, truth=truths, spec=spec, info=info)
 
 
@@ -473,8 +517,16 @@ def simulate(spec: SceneSpec) -> SimResult:
 
 
 def _scene(sources, format, duration_s, sr, rt60_s, snr_db, seed, **kw) -> SceneSpec:
-    return SceneSpec(sources=list(sources), format=format, duration_s=duration_s, sr=sr,
-                     rt60_s=rt60_s, snr_db=snr_db, seed=seed, **kw)
+    return SceneSpec(
+        sources=list(sources),
+        format=format,
+        duration_s=duration_s,
+        sr=sr,
+        rt60_s=rt60_s,
+        snr_db=snr_db,
+        seed=seed,
+        **kw,
+    )
 
 
 def simulate_static(
@@ -495,10 +547,23 @@ def simulate_static(
     straight-line ``distance_m`` from the head centre."""
     e = math.radians(elevation_deg)
     traj = Static(azimuth_deg, distance_m * math.cos(e), 0.0)
-    src = SourceSpec(clip, traj, level_db=level_db,
-                     emitter_height_m=CAMERA_HEIGHT_M + distance_m * math.sin(e))
-    return simulate(_scene([src], format, duration_s, sr, rt60_s, snr_db, seed,
-                           name=f"static-az{azimuth_deg:g}", scene_type="static-1", **scene_kw))
+    src = SourceSpec(
+        clip, traj, level_db=level_db, emitter_height_m=CAMERA_HEIGHT_M + distance_m * math.sin(e)
+    )
+    return simulate(
+        _scene(
+            [src],
+            format,
+            duration_s,
+            sr,
+            rt60_s,
+            snr_db,
+            seed,
+            name=f"static-az{azimuth_deg:g}",
+            scene_type="static-1",
+            **scene_kw,
+        )
+    )
 
 
 def simulate_pass(
@@ -524,9 +589,21 @@ def simulate_pass(
     tc = duration_s / 2 if t_closest_s is None else t_closest_s
     traj = crossing(closest_m, speed_mps, direction, tc, azimuth_deg)
     src = SourceSpec(clip, traj, level_db=level_db, emitter_height_m=emitter_height_m)
-    return simulate(_scene([src], format, duration_s, sr, rt60_s, snr_db, seed,
-                           name=f"pass-{direction}", scene_type="moving-cross",
-                           environment="outdoor", **scene_kw))
+    return simulate(
+        _scene(
+            [src],
+            format,
+            duration_s,
+            sr,
+            rt60_s,
+            snr_db,
+            seed,
+            name=f"pass-{direction}",
+            scene_type="moving-cross",
+            environment="outdoor",
+            **scene_kw,
+        )
+    )
 
 
 def simulate_radial(
@@ -555,9 +632,21 @@ def simulate_radial(
     else:
         raise ValueError("motion must be 'approaching' or 'receding'")
     src = SourceSpec(clip, traj, level_db=level_db, emitter_height_m=emitter_height_m)
-    return simulate(_scene([src], format, duration_s, sr, rt60_s, snr_db, seed,
-                           name=f"radial-{motion}", scene_type="moving-depth",
-                           environment="outdoor", **scene_kw))
+    return simulate(
+        _scene(
+            [src],
+            format,
+            duration_s,
+            sr,
+            rt60_s,
+            snr_db,
+            seed,
+            name=f"radial-{motion}",
+            scene_type="moving-depth",
+            environment="outdoor",
+            **scene_kw,
+        )
+    )
 
 
 def simulate_sources(
@@ -573,7 +662,21 @@ def simulate_sources(
 ) -> SimResult:
     """Several static sources in the horizontal plane: ``[(azimuth_deg, distance_m,
     clip), ...]``."""
-    srcs = [SourceSpec(c, Static(a, d), level_db=level_db, emitter_height_m=CAMERA_HEIGHT_M)
-            for a, d, c in sources]
-    return simulate(_scene(srcs, format, duration_s, sr, rt60_s, snr_db, seed,
-                           name="static-multi", scene_type=f"static-{len(srcs)}", **scene_kw))
+    srcs = [
+        SourceSpec(c, Static(a, d), level_db=level_db, emitter_height_m=CAMERA_HEIGHT_M)
+        for a, d, c in sources
+    ]
+    return simulate(
+        _scene(
+            srcs,
+            format,
+            duration_s,
+            sr,
+            rt60_s,
+            snr_db,
+            seed,
+            name="static-multi",
+            scene_type=f"static-{len(srcs)}",
+            **scene_kw,
+        )
+    )

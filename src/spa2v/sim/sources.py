@@ -96,18 +96,69 @@ def _reg(*infos: SourceInfo) -> dict[str, SourceInfo]:
 
 SOURCES: dict[str, SourceInfo] = _reg(
     # --- synthetic -----------------------------------------------------------
-    SourceInfo("engine", "car", "Engine", "synthetic", None,
-               ("Car", "Idling", "Vehicle", "Motor vehicle (road)", "Medium engine (mid frequency)",
-                "Heavy engine (low frequency)", "Light engine (high frequency)"), 0.5, True),
-    SourceInfo("car", "car", "Car", "synthetic", None,
-               ("Vehicle", "Motor vehicle (road)", "Engine", "Car passing by", "Idling",
-                "Accelerating, revving, vroom", "Medium engine (mid frequency)"), 0.5, True),
-    SourceInfo("tone", "speaker", "Sine wave", "synthetic", None,
-               ("Sine wave", "Beep, bleep", "Hum", "Buzz"), 1.0),
-    SourceInfo("noise-bursts", "speaker", "White noise", "synthetic", None,
-               ("White noise", "Noise", "Static", "Pink noise"), 1.0),
-    SourceInfo("noise", "speaker", "Pink noise", "synthetic", None,
-               ("White noise", "Noise", "Static", "Pink noise"), 1.0),
+    SourceInfo(
+        "engine",
+        "car",
+        "Engine",
+        "synthetic",
+        None,
+        (
+            "Car",
+            "Idling",
+            "Vehicle",
+            "Motor vehicle (road)",
+            "Medium engine (mid frequency)",
+            "Heavy engine (low frequency)",
+            "Light engine (high frequency)",
+        ),
+        0.5,
+        True,
+    ),
+    SourceInfo(
+        "car",
+        "car",
+        "Car",
+        "synthetic",
+        None,
+        (
+            "Vehicle",
+            "Motor vehicle (road)",
+            "Engine",
+            "Car passing by",
+            "Idling",
+            "Accelerating, revving, vroom",
+            "Medium engine (mid frequency)",
+        ),
+        0.5,
+        True,
+    ),
+    SourceInfo(
+        "tone",
+        "speaker",
+        "Sine wave",
+        "synthetic",
+        None,
+        ("Sine wave", "Beep, bleep", "Hum", "Buzz"),
+        1.0,
+    ),
+    SourceInfo(
+        "noise-bursts",
+        "speaker",
+        "White noise",
+        "synthetic",
+        None,
+        ("White noise", "Noise", "Static", "Pink noise"),
+        1.0,
+    ),
+    SourceInfo(
+        "noise",
+        "speaker",
+        "Pink noise",
+        "synthetic",
+        None,
+        ("White noise", "Noise", "Static", "Pink noise"),
+        1.0,
+    ),
     SourceInfo("synth-piano", "piano", "Piano", "synthetic", None, _MUSIC, 1.0),
     SourceInfo("synth-flute", "flute", "Flute", "synthetic", None, _MUSIC, 1.4),
     SourceInfo("synth-violin", "violin", "Violin, fiddle", "synthetic", None, _MUSIC, 1.4),
@@ -116,85 +167,327 @@ SOURCES: dict[str, SourceInfo] = _reg(
     # (which a tagger maps to "car") are not a fair answer for a bus or a train.
     SourceInfo("bus", "bus", "Bus", "opensfx", "Modern bus start", ("Truck",), 1.0, True),
     SourceInfo("old-bus", "bus", "Bus", "opensfx", "Old bus start", ("Truck",), 1.0, True),
-    SourceInfo("truck", "truck", "Truck", "opensfx", "Truck/old bus start, pull away",
-               ("Bus", "Air brake", "Air horn, truck horn"), 1.0, True),
-    SourceInfo("train", "train", "Train", "opensfx", "Diesel/electric train station departure",
-               ("Train horn", "Rail transport", "Railroad car, train wagon",
-                "Train wheels squealing"), 1.5, True),
-    SourceInfo("level-crossing", "train", "Train", "opensfx", "Level crossing",
-               ("Rail transport", "Railroad car, train wagon", "Train horn",
-                "Train wheels squealing"), 1.5, True),
-    SourceInfo("steam-train", "steam locomotive", "Steam whistle", "opensfx",
-               "Steam train station departure",
-               ("Train", "Train whistle", "Rail transport", "Steam"), 2.5, True),
-    SourceInfo("monorail", "train", "Train", "opensfx", "Monorail train station departure",
-               ("Rail transport", "Railroad car, train wagon", "Subway, metro, underground"),
-               1.5, True),
-    SourceInfo("airplane", "airplane", "Aircraft", "opensfx", "Mach 1+ Jet take off",
-               ("Jet engine", "Aircraft engine", "Fixed-wing aircraft, airplane"), 2.0, True),
-    SourceInfo("jet", "airplane", "Aircraft", "opensfx", "Early jet take off",
-               ("Jet engine", "Aircraft engine", "Fixed-wing aircraft, airplane"), 2.0, True),
-    SourceInfo("propeller-plane", "propeller plane", "Propeller, airscrew", "opensfx",
-               "Propeller plane start",
-               ("Aircraft", "Aircraft engine", "Fixed-wing aircraft, airplane"), 1.5, True),
-    SourceInfo("helicopter", "helicopter", "Helicopter", "opensfx", "Helicopter",
-               ("Aircraft", "Aircraft engine", "Propeller, airscrew"), 1.5, True),
-    SourceInfo("ship", "ship", "Ship", "opensfx", "Ship horn",
-               ("Foghorn", "Boat, Water vehicle", "Vehicle horn, car horn, honking"), 5.0),
-    SourceInfo("car-horn", "car", "Vehicle horn, car horn, honking", "opensfx", "Modern car horn",
-               ("Toot", "Car", "Vehicle"), 0.8),
-    SourceInfo("cow", "cow", "Cattle, bovinae", "opensfx", "Cow",
-               ("Moo", "Livestock, farm animals, working animals", "Animal"), 1.2),
-    SourceInfo("horse", "horse", "Horse", "opensfx", "Horse",
-               ("Neigh, whinny", "Livestock, farm animals, working animals", "Animal"), 1.6),
-    SourceInfo("sheep", "sheep", "Sheep", "opensfx", "Sheep",
-               ("Bleat", "Livestock, farm animals, working animals", "Animal"), 0.7),
-    SourceInfo("lion", "lion", "Roaring cats (lions, tigers)", "opensfx", "Tropical: Lion roar",
-               ("Roar", "Growling", "Wild animals", "Animal"), 0.9),
-    SourceInfo("monkey", "animal", "Animal", "opensfx", "Tropical: Monkeys",
-               ("Wild animals", "Screaming", "Squeal"), 0.8),
-    SourceInfo("bird", "bird", "Bird", "opensfx", "Tropical: Bird (1)",
-               ("Bird vocalization, bird call, bird song", "Chirp, tweet", "Animal",
-                "Wild animals"), 0.2),
-    SourceInfo("chainsaw", "chainsaw", "Chainsaw", "opensfx", "Lumber mill: Chainsaw",
-               ("Power tool", "Engine", "Light engine (high frequency)", "Lawn mower"), 0.8),
-    SourceInfo("jackhammer", "jackhammer", "Jackhammer", "opensfx", "Jackhammer",
-               ("Power tool", "Tools", "Hammer"), 1.0),
-    SourceInfo("applause", "crowd", "Applause", "opensfx", "Applause",
-               ("Clapping", "Crowd", "Cheering"), 1.2),
+    SourceInfo(
+        "truck",
+        "truck",
+        "Truck",
+        "opensfx",
+        "Truck/old bus start, pull away",
+        ("Bus", "Air brake", "Air horn, truck horn"),
+        1.0,
+        True,
+    ),
+    SourceInfo(
+        "train",
+        "train",
+        "Train",
+        "opensfx",
+        "Diesel/electric train station departure",
+        ("Train horn", "Rail transport", "Railroad car, train wagon", "Train wheels squealing"),
+        1.5,
+        True,
+    ),
+    SourceInfo(
+        "level-crossing",
+        "train",
+        "Train",
+        "opensfx",
+        "Level crossing",
+        ("Rail transport", "Railroad car, train wagon", "Train horn", "Train wheels squealing"),
+        1.5,
+        True,
+    ),
+    SourceInfo(
+        "steam-train",
+        "steam locomotive",
+        "Steam whistle",
+        "opensfx",
+        "Steam train station departure",
+        ("Train", "Train whistle", "Rail transport", "Steam"),
+        2.5,
+        True,
+    ),
+    SourceInfo(
+        "monorail",
+        "train",
+        "Train",
+        "opensfx",
+        "Monorail train station departure",
+        ("Rail transport", "Railroad car, train wagon", "Subway, metro, underground"),
+        1.5,
+        True,
+    ),
+    SourceInfo(
+        "airplane",
+        "airplane",
+        "Aircraft",
+        "opensfx",
+        "Mach 1+ Jet take off",
+        ("Jet engine", "Aircraft engine", "Fixed-wing aircraft, airplane"),
+        2.0,
+        True,
+    ),
+    SourceInfo(
+        "jet",
+        "airplane",
+        "Aircraft",
+        "opensfx",
+        "Early jet take off",
+        ("Jet engine", "Aircraft engine", "Fixed-wing aircraft, airplane"),
+        2.0,
+        True,
+    ),
+    SourceInfo(
+        "propeller-plane",
+        "propeller plane",
+        "Propeller, airscrew",
+        "opensfx",
+        "Propeller plane start",
+        ("Aircraft", "Aircraft engine", "Fixed-wing aircraft, airplane"),
+        1.5,
+        True,
+    ),
+    SourceInfo(
+        "helicopter",
+        "helicopter",
+        "Helicopter",
+        "opensfx",
+        "Helicopter",
+        ("Aircraft", "Aircraft engine", "Propeller, airscrew"),
+        1.5,
+        True,
+    ),
+    SourceInfo(
+        "ship",
+        "ship",
+        "Ship",
+        "opensfx",
+        "Ship horn",
+        ("Foghorn", "Boat, Water vehicle", "Vehicle horn, car horn, honking"),
+        5.0,
+    ),
+    SourceInfo(
+        "car-horn",
+        "car",
+        "Vehicle horn, car horn, honking",
+        "opensfx",
+        "Modern car horn",
+        ("Toot", "Car", "Vehicle"),
+        0.8,
+    ),
+    SourceInfo(
+        "cow",
+        "cow",
+        "Cattle, bovinae",
+        "opensfx",
+        "Cow",
+        ("Moo", "Livestock, farm animals, working animals", "Animal"),
+        1.2,
+    ),
+    SourceInfo(
+        "horse",
+        "horse",
+        "Horse",
+        "opensfx",
+        "Horse",
+        ("Neigh, whinny", "Livestock, farm animals, working animals", "Animal"),
+        1.6,
+    ),
+    SourceInfo(
+        "sheep",
+        "sheep",
+        "Sheep",
+        "opensfx",
+        "Sheep",
+        ("Bleat", "Livestock, farm animals, working animals", "Animal"),
+        0.7,
+    ),
+    SourceInfo(
+        "lion",
+        "lion",
+        "Roaring cats (lions, tigers)",
+        "opensfx",
+        "Tropical: Lion roar",
+        ("Roar", "Growling", "Wild animals", "Animal"),
+        0.9,
+    ),
+    SourceInfo(
+        "monkey",
+        "animal",
+        "Animal",
+        "opensfx",
+        "Tropical: Monkeys",
+        ("Wild animals", "Screaming", "Squeal"),
+        0.8,
+    ),
+    SourceInfo(
+        "bird",
+        "bird",
+        "Bird",
+        "opensfx",
+        "Tropical: Bird (1)",
+        ("Bird vocalization, bird call, bird song", "Chirp, tweet", "Animal", "Wild animals"),
+        0.2,
+    ),
+    SourceInfo(
+        "chainsaw",
+        "chainsaw",
+        "Chainsaw",
+        "opensfx",
+        "Lumber mill: Chainsaw",
+        ("Power tool", "Engine", "Light engine (high frequency)", "Lawn mower"),
+        0.8,
+    ),
+    SourceInfo(
+        "jackhammer",
+        "jackhammer",
+        "Jackhammer",
+        "opensfx",
+        "Jackhammer",
+        ("Power tool", "Tools", "Hammer"),
+        1.0,
+    ),
+    SourceInfo(
+        "applause",
+        "crowd",
+        "Applause",
+        "opensfx",
+        "Applause",
+        ("Clapping", "Crowd", "Cheering"),
+        1.2,
+    ),
     # --- rendered from the General MIDI soundfont ------------------------------
-    SourceInfo("piano", "piano", "Piano", "soundfont", 0,
-               ("Keyboard (musical)", "Electric piano", *_MUSIC), 1.0),
-    SourceInfo("organ", "organ", "Organ", "soundfont", 19,
-               ("Keyboard (musical)", "Hammond organ", "Electronic organ", *_MUSIC), 1.2),
-    SourceInfo("guitar", "guitar", "Acoustic guitar", "soundfont", 25,
-               ("Guitar", "Plucked string instrument", "Strum", *_MUSIC), 1.0),
-    SourceInfo("violin", "violin", "Violin, fiddle", "soundfont", 40,
-               ("Bowed string instrument", "String section", "Cello", *_MUSIC), 1.4),
-    SourceInfo("cello", "cello", "Cello", "soundfont", 42,
-               ("Bowed string instrument", "Violin, fiddle", "String section", *_MUSIC), 0.8),
-    SourceInfo("harp", "harp", "Harp", "soundfont", 46,
-               ("Plucked string instrument", *_MUSIC), 1.0),
-    SourceInfo("trumpet", "trumpet", "Trumpet", "soundfont", 56,
-               ("Brass instrument", "French horn", "Trombone", *_MUSIC), 1.5),
-    SourceInfo("trombone", "trombone", "Trombone", "soundfont", 57,
-               ("Brass instrument", "Trumpet", "French horn", *_MUSIC), 1.5),
-    SourceInfo("saxophone", "saxophone", "Saxophone", "soundfont", 65,
-               ("Wind instrument, woodwind instrument", "Clarinet", *_MUSIC), 1.3),
-    SourceInfo("clarinet", "clarinet", "Clarinet", "soundfont", 71,
-               ("Wind instrument, woodwind instrument", "Saxophone", *_MUSIC), 1.4),
-    SourceInfo("flute", "flute", "Flute", "soundfont", 73,
-               ("Wind instrument, woodwind instrument", *_MUSIC), 1.5),
-    SourceInfo("drums", "drum kit", "Drum kit", "soundfont", -1,
-               ("Drum", "Percussion", "Snare drum", "Bass drum", "Drum machine", "Cymbal",
-                "Hi-hat", *_MUSIC), 0.8),
-    SourceInfo("marimba", "xylophone", "Marimba, xylophone", "soundfont", 12,
-               ("Mallet percussion", "Glockenspiel", "Vibraphone", *_MUSIC), 0.9),
+    SourceInfo(
+        "piano",
+        "piano",
+        "Piano",
+        "soundfont",
+        0,
+        ("Keyboard (musical)", "Electric piano", *_MUSIC),
+        1.0,
+    ),
+    SourceInfo(
+        "organ",
+        "organ",
+        "Organ",
+        "soundfont",
+        19,
+        ("Keyboard (musical)", "Hammond organ", "Electronic organ", *_MUSIC),
+        1.2,
+    ),
+    SourceInfo(
+        "guitar",
+        "guitar",
+        "Acoustic guitar",
+        "soundfont",
+        25,
+        ("Guitar", "Plucked string instrument", "Strum", *_MUSIC),
+        1.0,
+    ),
+    SourceInfo(
+        "violin",
+        "violin",
+        "Violin, fiddle",
+        "soundfont",
+        40,
+        ("Bowed string instrument", "String section", "Cello", *_MUSIC),
+        1.4,
+    ),
+    SourceInfo(
+        "cello",
+        "cello",
+        "Cello",
+        "soundfont",
+        42,
+        ("Bowed string instrument", "Violin, fiddle", "String section", *_MUSIC),
+        0.8,
+    ),
+    SourceInfo(
+        "harp", "harp", "Harp", "soundfont", 46, ("Plucked string instrument", *_MUSIC), 1.0
+    ),
+    SourceInfo(
+        "trumpet",
+        "trumpet",
+        "Trumpet",
+        "soundfont",
+        56,
+        ("Brass instrument", "French horn", "Trombone", *_MUSIC),
+        1.5,
+    ),
+    SourceInfo(
+        "trombone",
+        "trombone",
+        "Trombone",
+        "soundfont",
+        57,
+        ("Brass instrument", "Trumpet", "French horn", *_MUSIC),
+        1.5,
+    ),
+    SourceInfo(
+        "saxophone",
+        "saxophone",
+        "Saxophone",
+        "soundfont",
+        65,
+        ("Wind instrument, woodwind instrument", "Clarinet", *_MUSIC),
+        1.3,
+    ),
+    SourceInfo(
+        "clarinet",
+        "clarinet",
+        "Clarinet",
+        "soundfont",
+        71,
+        ("Wind instrument, woodwind instrument", "Saxophone", *_MUSIC),
+        1.4,
+    ),
+    SourceInfo(
+        "flute",
+        "flute",
+        "Flute",
+        "soundfont",
+        73,
+        ("Wind instrument, woodwind instrument", *_MUSIC),
+        1.5,
+    ),
+    SourceInfo(
+        "drums",
+        "drum kit",
+        "Drum kit",
+        "soundfont",
+        -1,
+        (
+            "Drum",
+            "Percussion",
+            "Snare drum",
+            "Bass drum",
+            "Drum machine",
+            "Cymbal",
+            "Hi-hat",
+            *_MUSIC,
+        ),
+        0.8,
+    ),
+    SourceInfo(
+        "marimba",
+        "xylophone",
+        "Marimba, xylophone",
+        "soundfont",
+        12,
+        ("Mallet percussion", "Glockenspiel", "Vibraphone", *_MUSIC),
+        0.9,
+    ),
     # --- speech from espeak-ng -------------------------------------------------
-    SourceInfo("speech", "person", "Speech", "speech",
-               "The quick brown fox jumps over the lazy dog. Please take a seat, the show "
-               "is about to begin. Thank you all for coming here tonight.",
-               ("Narration, monologue", "Speech synthesizer", "Conversation"), 1.6),
+    SourceInfo(
+        "speech",
+        "person",
+        "Speech",
+        "speech",
+        "The quick brown fox jumps over the lazy dog. Please take a seat, the show "
+        "is about to begin. Thank you all for coming here tonight.",
+        ("Narration, monologue", "Speech synthesizer", "Conversation"),
+        1.6,
+    ),
 )
 
 
@@ -225,7 +518,8 @@ def source_available(name: str) -> bool:
 def available_sources(origin: str | None = None) -> list[str]:
     """Names of the sources usable on this machine (optionally of one origin)."""
     return [
-        n for n, i in SOURCES.items()
+        n
+        for n, i in SOURCES.items()
         if (origin is None or i.origin == origin) and source_available(n)
     ]
 
@@ -255,8 +549,15 @@ def _engine(n: int, sr: int, rng: np.random.Generator, f0: float = 38.0, **_: ob
     return y
 
 
-def _car(n: int, sr: int, rng: np.random.Generator, rpm: float | None = None,
-         cylinders: int = 4, road: float = 0.6, **_: object):
+def _car(
+    n: int,
+    sr: int,
+    rng: np.random.Generator,
+    rpm: float | None = None,
+    cylinders: int = 4,
+    road: float = 0.6,
+    **_: object,
+):
     """A car: combustion pulses at the firing rate (each a short damped noise burst with
     a low thump, amplitude jittered per cylinder) low-passed by the exhaust, slow rpm
     swells, plus low-passed tyre/road noise. YAMNet hears it as "Vehicle"/car."""
@@ -270,9 +571,11 @@ def _car(n: int, sr: int, rng: np.random.Generator, rpm: float | None = None,
     onsets = np.flatnonzero(np.diff(np.floor(phase)) > 0) + 1
     length = int(0.02 * sr)
     tt = np.arange(length) / sr
-    kernels = [rng.standard_normal(length) * np.exp(-tt / 0.004)
-               + 3.0 * np.exp(-tt / 0.003) * np.sin(2 * np.pi * 90.0 * tt)
-               for _ in range(cylinders)]
+    kernels = [
+        rng.standard_normal(length) * np.exp(-tt / 0.004)
+        + 3.0 * np.exp(-tt / 0.003) * np.sin(2 * np.pi * 90.0 * tt)
+        for _ in range(cylinders)
+    ]
     y = np.zeros(n + length)
     for k, i in enumerate(onsets):
         amp = 1.0 + 0.15 * rng.standard_normal() + (0.2 if k % cylinders == 0 else 0.0)
@@ -283,8 +586,9 @@ def _car(n: int, sr: int, rng: np.random.Generator, rpm: float | None = None,
     return y + road * noise / max(rms(noise), 1e-12)
 
 
-def _tone(n: int, sr: int, rng: np.random.Generator, f0: float = 440.0,
-          harmonics: int = 3, **_: object):
+def _tone(
+    n: int, sr: int, rng: np.random.Generator, f0: float = 440.0, harmonics: int = 3, **_: object
+):
     """A steady harmonic tone at exactly ``f0`` (Doppler reference)."""
     t = np.arange(n) / sr
     y = np.zeros(n)
@@ -294,8 +598,14 @@ def _tone(n: int, sr: int, rng: np.random.Generator, f0: float = 440.0,
     return y
 
 
-def _noise_bursts(n: int, sr: int, rng: np.random.Generator, burst_s: float = 0.25,
-                  gap_s: float = 0.15, **_: object):
+def _noise_bursts(
+    n: int,
+    sr: int,
+    rng: np.random.Generator,
+    burst_s: float = 0.25,
+    gap_s: float = 0.15,
+    **_: object,
+):
     """White noise bursts with 5 ms ramps."""
     y = rng.standard_normal(n)
     period = burst_s + gap_s
@@ -465,8 +775,14 @@ def _midi_file(events: list[tuple[int, bytes]], tpq: int = 480) -> bytes:
 #: instrument (e.g. a piano playing a melody over chords is "Piano", while arpeggiated
 #: chords are heard as "Guitar"; an alto sax below C4 is "Saxophone", above it "Flute").
 _PROGRAM_STYLE: dict[int, tuple[str, int]] = {
-    0: ("melody+chords", 60), 25: ("strum", 48), 46: ("arpeggio", 60), 12: ("arpeggio", 60),
-    19: ("sustained", 60), 42: ("melody", 48), 57: ("melody", 48), 65: ("melody", 52),
+    0: ("melody+chords", 60),
+    25: ("strum", 48),
+    46: ("arpeggio", 60),
+    12: ("arpeggio", 60),
+    19: ("sustained", 60),
+    42: ("melody", 48),
+    57: ("melody", 48),
+    65: ("melody", 52),
 }
 _CHORDS = [(0, 4, 7, 12), (-3, 0, 4, 9), (-7, -3, 0, 5), (-5, -1, 2, 7)]  # I vi IV V
 
@@ -546,8 +862,25 @@ def render_soundfont(program: int, seconds: float = 8.0, sr: int = 44100) -> tup
         tmp_mid = out.with_suffix(f".{tag}.tmp.mid")
         tmp_mid.write_bytes(midi)
         tmp_wav = out.with_suffix(f".{tag}.tmp.wav")
-        cmd = [fs, "-ni", "-q", "-R", "0", "-C", "0", "-g", "0.8", "-r", str(sr),
-               "-F", str(tmp_wav), "-T", "wav", str(sf2), str(tmp_mid)]
+        cmd = [
+            fs,
+            "-ni",
+            "-q",
+            "-R",
+            "0",
+            "-C",
+            "0",
+            "-g",
+            "0.8",
+            "-r",
+            str(sr),
+            "-F",
+            str(tmp_wav),
+            "-T",
+            "wav",
+            str(sf2),
+            str(tmp_mid),
+        ]
         try:
             subprocess.run(cmd, check=True, capture_output=True, timeout=120)
             tmp_wav.replace(out)
@@ -572,8 +905,12 @@ def render_speech(text: str, voice: str = "en-us", wpm: int = 150) -> tuple[np.n
     if not out.is_file():
         tmp = out.with_suffix(f".{np.random.default_rng().integers(1 << 30)}.tmp.wav")
         try:
-            subprocess.run([es, "-v", voice, "-s", str(wpm), "-w", str(tmp), text],
-                           check=True, capture_output=True, timeout=60)
+            subprocess.run(
+                [es, "-v", voice, "-s", str(wpm), "-w", str(tmp), text],
+                check=True,
+                capture_output=True,
+                timeout=60,
+            )
             tmp.replace(out)
         except (subprocess.CalledProcessError, subprocess.TimeoutExpired, OSError) as e:
             raise SimSourceUnavailable(f"espeak-ng failed: {e}") from e
@@ -600,8 +937,9 @@ def _trim(x: np.ndarray, thresh_db: float = -45.0) -> np.ndarray:
     return x[idx[0] : idx[-1] + 1]
 
 
-def fit_length(x: np.ndarray, n: int, sr: int, offset: int = 0, xfade_s: float = 0.05
-               ) -> np.ndarray:
+def fit_length(
+    x: np.ndarray, n: int, sr: int, offset: int = 0, xfade_s: float = 0.05
+) -> np.ndarray:
     """Exactly ``n`` samples of ``x`` starting ``offset`` samples into it, looped when
     needed (any integer offset; negative ones wrap around).
 

@@ -89,9 +89,7 @@ class Static(Trajectory):
 
     def positions(self, t: np.ndarray) -> np.ndarray:
         p = Position.from_polar(self.azimuth_deg, self.distance_m, self.height_m)
-        return np.broadcast_to(
-            np.array([p.forward, p.left, p.up]), (np.size(t), 3)
-        ).copy()
+        return np.broadcast_to(np.array([p.forward, p.left, p.up]), (np.size(t), 3)).copy()
 
 
 @dataclass
@@ -164,8 +162,13 @@ def crossing(
     left_dir = np.array([-math.sin(a), math.cos(a), 0.0])
     sign = -1.0 if direction == "left-to-right" else 1.0
     v = sign * speed_mps * left_dir
-    return Linear(tuple(p0 - v * t_closest_s), tuple(p0 + v * (1.0 - t_closest_s)),
-                  0.0, 1.0, motion_label=direction)
+    return Linear(
+        tuple(p0 - v * t_closest_s),
+        tuple(p0 + v * (1.0 - t_closest_s)),
+        0.0,
+        1.0,
+        motion_label=direction,
+    )
 
 
 def radial(
@@ -184,13 +187,23 @@ def radial(
     return Linear(_xyz(a), _xyz(b), t0, t0 + duration_s, motion_label=label)
 
 
-def approach(azimuth_deg: float = 0.0, start_m: float = 40.0, speed_mps: float = 8.0,
-             duration_s: float = 4.0, height_m: float = 0.0) -> Linear:
+def approach(
+    azimuth_deg: float = 0.0,
+    start_m: float = 40.0,
+    speed_mps: float = 8.0,
+    duration_s: float = 4.0,
+    height_m: float = 0.0,
+) -> Linear:
     """Approaching along the line of sight at constant speed."""
     return radial(azimuth_deg, start_m, start_m - speed_mps * duration_s, duration_s, height_m)
 
 
-def recede(azimuth_deg: float = 0.0, start_m: float = 8.0, speed_mps: float = 8.0,
-           duration_s: float = 4.0, height_m: float = 0.0) -> Linear:
+def recede(
+    azimuth_deg: float = 0.0,
+    start_m: float = 8.0,
+    speed_mps: float = 8.0,
+    duration_s: float = 4.0,
+    height_m: float = 0.0,
+) -> Linear:
     """Receding along the line of sight at constant speed."""
     return radial(azimuth_deg, start_m, start_m + speed_mps * duration_s, duration_s, height_m)
