@@ -184,3 +184,21 @@ def test_render_size_and_fps_flags(
         assert sum(1 for _ in container.decode(stream)) == 12  # 1 s of audio at 12 fps
     with pytest.raises(SystemExit):
         main([*argv, "--size", "255x160"])  # odd sizes are refused by the parser
+
+
+def test_run_repairs_nan_samples_in_the_muxed_audio_too(tmp_path: Path) -> None:
+    # The loader repairs NaN samples with a warning; the AAC encoder refuses NaN, so
+    # without the same repair when muxing the run would fail at the very end.
+    rng = np.random.default_rng(0)
+    samples = (0.1 * rng.standard_normal((16000, 2))).astype(np.float32)
+    samples[100:200] = np.nan
+    audio = tmp_path / "nan.wav"
+    sf.write(audio, samples, 16000, subtype="FLOAT")
+    out = tmp_path / "nan.mp4"
+    assert main(["run", str(audio), "-o", str(out)]) == 0
+    with av.open(str(out)) as container:
+        assert container.streams.audio and container.streams.video
+        decoded = np.concatenate(
+            [f.to_ndarray() for f in container.decode(container.streams.audio[0])], axis=1
+        )
+    assert np.all(np.isfinite(decoded)) and np.abs(decoded).max() > 0.05

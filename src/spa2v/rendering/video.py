@@ -35,7 +35,8 @@ _AUDIO_CHUNK = 4096  # samples per AudioFrame handed to the encoder
 def read_audio_for_mux(audio_path: str | os.PathLike[str]) -> tuple[np.ndarray, int]:
     """Decode any audio file PyAV reads into float32 ``(channels, samples)`` and its rate.
 
-    Files with more than two channels (first-order ambisonics, AmbiX W, Y, Z, X) are
+    Non-finite samples become 0 and the rest is clipped to [-1, 1], as the AAC encoder
+    needs. Files with more than two channels (first-order ambisonics, AmbiX W, Y, Z, X) are
     decoded to stereo for listening: two virtual cardioids pointing left and right,
     ``L = (W + Y) / 2``, ``R = (W - Y) / 2``.
     """
@@ -60,6 +61,9 @@ def read_audio_for_mux(audio_path: str | os.PathLike[str]) -> tuple[np.ndarray, 
     if not chunks:
         raise AudioInputError(f"{path} contains no audio samples")
     samples = np.concatenate(chunks, axis=1).astype(np.float32)
+    # The loader repairs NaN/inf samples with a warning; the AAC encoder refuses them, so
+    # the muxed copy gets the same repair (and float overshoots are clipped).
+    samples = np.clip(np.nan_to_num(samples, nan=0.0, posinf=1.0, neginf=-1.0), -1.0, 1.0)
     if samples.shape[0] > 2:
         w, y = samples[0], samples[1]
         samples = np.stack([(w + y) / 2, (w - y) / 2])
