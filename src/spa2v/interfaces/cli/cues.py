@@ -77,6 +77,31 @@ def add_loading_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def add_hearing_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """``--hop-ms``, ``--max-sources`` and ``--no-tags``: how to hear (cues, tag, run)."""
+    parser.add_argument(
+        "--hop-ms",
+        type=number(float, 5, 500, unit=" ms"),
+        default=25.0,
+        metavar="N",
+        help="time between two analysis frames in milliseconds, 5-500 (default: 25); "
+        "smaller follows fast motion better, larger is faster and smoother",
+    )
+    parser.add_argument(
+        "--max-sources",
+        type=number(int, 1, 3),
+        default=3,
+        metavar="N",
+        help="find at most N simultaneous sources, 1-3 (default: 3); 1 treats the "
+        "recording as a single source",
+    )
+    parser.add_argument(
+        "--no-tags",
+        action="store_true",
+        help="skip the sound-event tagger: faster, but sources stay unlabelled ('unknown')",
+    )
+
+
 def load_from_args(args: argparse.Namespace) -> Signal:
     """Load ``args.audio`` with the options of :func:`add_loading_arguments`."""
     from spa2v.io.audio import load_audio
@@ -110,27 +135,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(png, svg or pdf, from the extension)",
     )
     add_loading_arguments(parser)
-    parser.add_argument(
-        "--hop-ms",
-        type=number(float, 5, 500, unit=" ms"),
-        default=25.0,
-        metavar="N",
-        help="time between two analysis frames in milliseconds, 5-500 (default: 25); "
-        "smaller follows fast motion better, larger is faster and smoother",
-    )
-    parser.add_argument(
-        "--max-sources",
-        type=number(int, 1, 3),
-        default=3,
-        metavar="N",
-        help="find at most N simultaneous sources, 1-3 (default: 3); 1 treats the "
-        "recording as a single source",
-    )
-    parser.add_argument(
-        "--no-tags",
-        action="store_true",
-        help="skip the sound-event tagger: faster, but sources stay unlabelled ('unknown')",
-    )
+    add_hearing_arguments(parser)
 
 
 def run(args: argparse.Namespace) -> int:

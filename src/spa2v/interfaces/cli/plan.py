@@ -10,7 +10,7 @@ from __future__ import annotations
 import argparse
 import os
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from rich.console import Console
 from rich.markup import escape
@@ -81,6 +81,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="a fixed number of keyframes spread over the clip instead of --fps",
     )
     add_loading_arguments(parser)
+    add_llm_arguments(parser)
+
+
+def add_llm_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``--llm-*`` and ``--bank`` options of the llm planner (plan, run)."""
     llm = parser.add_argument_group("llm planner")
     llm.add_argument(
         "--llm-base-url",
@@ -123,6 +128,25 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
 
 
+def llm_options_from_args(args: argparse.Namespace, audio_path: str | None) -> dict[str, Any]:
+    """Keyword arguments of ``plan_llm`` from the ``--llm-*`` options.
+
+    A missing server or model raises now, before the slow hearing step.
+    """
+    from spa2v.planning.llm import resolve_backend
+
+    base_url, model, _ = resolve_backend(args.llm_base_url, args.llm_model, None)
+    return {
+        "base_url": base_url,
+        "model": model,
+        "api_key": os.environ.get(args.llm_api_key_env) or None,
+        "audio_path": audio_path if args.llm_audio else None,
+        "bank": args.bank,
+        "timeout_s": args.llm_timeout_s,
+        "max_attempts": args.llm_attempts,
+    }
+
+
 def run(args: argparse.Namespace) -> int:
     """Hear, plan, write the layout atomically, print a summary; returns the exit code."""
     from spa2v.planning import plan
@@ -136,19 +160,8 @@ def run(args: argparse.Namespace) -> int:
 
     options: dict[str, object] = {}
     if args.planner == "llm":
-        from spa2v.planning.llm import resolve_backend
-
-        # A missing server or model is known now: say so before the slow hearing step.
-        base_url, model, _ = resolve_backend(args.llm_base_url, args.llm_model, None)
-        options = {
-            "base_url": base_url,
-            "model": model,
-            "api_key": os.environ.get(args.llm_api_key_env) or None,
-            "audio_path": args.audio if args.llm_audio and not _is_cues(args.audio) else None,
-            "bank": args.bank,
-            "timeout_s": args.llm_timeout_s,
-            "max_attempts": args.llm_attempts,
-        }
+        audio = None if _is_cues(args.audio) else args.audio
+        options = llm_options_from_args(args, audio)
     cues = cues_from_args(args)
     for warning in cues.warnings:
         err.print(f"[yellow]warning:[/] {escape(warning)}")

@@ -6,13 +6,14 @@ Writes the video and, next to it, every intermediate file a person may want to l
 from __future__ import annotations
 
 import argparse
-import os
 from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
 
-from spa2v.interfaces.cli.cues import add_loading_arguments
+from spa2v.interfaces.cli._common import number
+from spa2v.interfaces.cli.cues import add_hearing_arguments, add_loading_arguments
+from spa2v.interfaces.cli.plan import add_llm_arguments, llm_options_from_args
 from spa2v.interfaces.cli.render import (
     add_render_arguments,
     progress_reporter,
@@ -48,23 +49,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("-o", "--output", required=True, metavar="OUT.mp4", help="video to write")
     hearing = parser.add_argument_group("hearing")
     add_loading_arguments(hearing)
-    hearing.add_argument(
-        "--hop-ms",
-        type=_number_in(5.0, 500.0),
-        default=25.0,
-        metavar="N",
-        help="time between two analysis frames in milliseconds (default: 25)",
-    )
-    hearing.add_argument(
-        "--max-sources",
-        type=int,
-        choices=(1, 2, 3),
-        default=3,
-        help="find at most N simultaneous sources (default: 3)",
-    )
-    hearing.add_argument(
-        "--no-tags", action="store_true", help="skip the sound-event tagger (faster, unlabelled)"
-    )
+    add_hearing_arguments(hearing)
     planning = parser.add_argument_group("planning")
     planning.add_argument(
         "--planner",
@@ -75,43 +60,24 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     rate = planning.add_mutually_exclusive_group()
     rate.add_argument(
         "--fps-plan",
-        type=_number_in(0.1, 60.0),
+        type=number(float, 0.1, 60),
         default=8.0,
         metavar="N",
         help="layout keyframes per second (default: 8)",
     )
     rate.add_argument(
         "--frames",
-        type=_number_in(2, 10_000, int),
+        type=number(int, 2, 10_000),
         metavar="N",
         help="a fixed number of layout keyframes instead",
     )
-    planning.add_argument("--llm-base-url", metavar="URL", help="llm: OpenAI-compatible endpoint")
-    planning.add_argument("--llm-model", metavar="NAME", help="llm: model name")
-    planning.add_argument(
-        "--llm-api-key-env",
-        metavar="VAR",
-        default="OPENAI_API_KEY",
-        help="llm: environment variable holding the API key (default: OPENAI_API_KEY)",
-    )
-    planning.add_argument(
-        "--llm-audio", action="store_true", help="llm: also send the recording itself"
-    )
-    planning.add_argument("--bank", metavar="BANK.jsonl", help="llm: example bank to retrieve from")
+    add_llm_arguments(parser)
     add_render_arguments(parser)
 
 
 def planner_options_from_args(args: argparse.Namespace) -> dict[str, Any]:
     """Keyword arguments for ``spa2v.planning.plan`` (none for the physics planner)."""
-    if args.planner != "llm":
-        return {}
-    return {
-        "base_url": args.llm_base_url,
-        "model": args.llm_model,
-        "api_key": os.environ.get(args.llm_api_key_env) or None,
-        "audio_path": args.audio if args.llm_audio else None,
-        "bank": args.bank,
-    }
+    return llm_options_from_args(args, args.audio) if args.planner == "llm" else {}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -170,18 +136,3 @@ def _describe_source_plainly(track: Any) -> str:
     label = track.top_label.noun if track.top_label else "unknown"
     start_s, end_s = track.span_s
     return f"source {track.source_id}: {label}, {start_s:.1f}-{end_s:.1f} s, {track.lateral_motion}"
-
-
-def _number_in(low: float, high: float, kind: type = float) -> Any:
-    """An argparse type: a number of ``kind`` within ``[low, high]``."""
-
-    def parse(text: str) -> float:
-        try:
-            value = kind(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"{text!r} is not a {kind.__name__}") from None
-        if not low <= value <= high:
-            raise argparse.ArgumentTypeError(f"{text} is outside {low:g}-{high:g}")
-        return value
-
-    return parse
