@@ -392,3 +392,12 @@ def test_benchmark_scene_renders_with_truth() -> None:
     assert res.signal.samples.shape == (4, SR)
     assert res.truth[0].motion == "left-to-right"
     assert np.isfinite(res.signal.samples).all() and np.abs(res.signal.samples).max() <= 1.0
+
+
+def test_benchmark_subset_renders_the_same_clips_as_the_full_set():
+    # `spa2v bench --formats foa` must score the very clips the full run scores.
+    from spa2v.sim import benchmark_scenes
+
+    full = {s.name: s.seed for s in benchmark_scenes()}
+    subset = benchmark_scenes(formats=("foa", "binaural"))
+    assert subset and all(full[s.name] == s.seed for s in subset)

@@ -233,7 +233,10 @@ def benchmark_scenes(
             for gi, (gid, env, bg, sources) in enumerate(
                 _base_scenes(seed, v, st, duration_s, fallback)
             ):
-                for fi, fmt in enumerate(formats):
+                for fmt in formats:
+                    # Seeded by the format's place in FORMATS, not in ``formats``: a
+                    # subset (``spa2v bench --formats foa``) renders the same clips.
+                    fi = FORMATS.index(fmt)
                     for rev in reverb:
                         room = (INDOOR_REVERB if env == "indoor" else OUTDOOR_REVERB) if rev else {}
                         specs.append(
