@@ -26,8 +26,9 @@ from pathlib import Path
 import numpy as np
 import soundfile as sf
 
-from spa2v.hearing.tagging.base import get_tagger
+from spa2v.hearing.tagging.base import Tagger, get_tagger
 from spa2v.hearing.tagging.tag import tag_audio
+from spa2v.hearing.tagging.yamnet import AUGMENT, YamnetTagger
 from spa2v.io.atomic import write_text_atomic
 
 OPENSFX_CAT = Path("/usr/share/games/openttd/baseset/opensfx/opensfx.cat")
@@ -265,9 +266,9 @@ class Result:
     title_hit: bool | None  # the same against the title's families; None if it has none
 
 
-def evaluate(clips: list[Clip]) -> list[Result]:
+def evaluate(clips: list[Clip], tagger: Tagger | None = None) -> list[Result]:
     """Tag each clip that has expected families and compare the top-3 label families."""
-    tagger = get_tagger("yamnet")
+    tagger = tagger or get_tagger("yamnet")
     results = []
     for clip in clips:
         if isinstance(clip.expected, str):
@@ -347,11 +348,18 @@ def main(argv: list[str] | None = None) -> int:
         default=0.0,
         help="scale every clip by this gain first (robustness to the recording level)",
     )
+    parser.add_argument(
+        "--augment",
+        action="store_true",
+        help="test-time augmentation: average YAMNet over patch offsets (yamnet.AUGMENT)",
+    )
     args = parser.parse_args(argv)
+    if args.augment and args.write_docs:
+        parser.error("the docs record the default tagger; --augment is for comparison")
     clips = load_clips()
     for clip in clips:
         clip.audio = (clip.audio * 10 ** (args.gain_db / 20)).astype(np.float32)
-    results = evaluate(clips)
+    results = evaluate(clips, YamnetTagger(**AUGMENT) if args.augment else None)
     table = markdown_table(results, [c for c in clips if isinstance(c.expected, str)])
     print(table)
     if args.write_docs:

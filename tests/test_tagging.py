@@ -215,6 +215,41 @@ def test_peak_gain_brings_any_level_to_the_same_peak() -> None:
     assert melspec.peak_gain(np.full(100, 1e-6)) == 1.0  # so does dither
 
 
+def test_gain_and_offset_variants_of_the_front_end() -> None:
+    audio = dry_source("sheep", melspec.SR_HZ, 2 * melspec.SR_HZ, seed=0).astype(np.float32)
+    padded = melspec.pad_for_patches(audio)
+    mel = melspec.mel_spectrogram(padded)
+    # A gain on the linear mel spectrogram is the same gain on the samples.
+    quieter = melspec.log_mel_spectrogram(padded * np.float32(10 ** (-6 / 20)))
+    assert np.allclose(melspec.log_mel(mel, -6.0), quieter, atol=1e-4)
+    log_mel = melspec.log_mel(mel)
+    patches, times_s = melspec.patches_of(log_mel)
+    shifted, shifted_times_s = melspec.patches_of(log_mel, 24)
+    assert shifted.shape == patches.shape and np.array_equal(shifted_times_s, times_s)
+    assert np.array_equal(shifted[0], log_mel[24 : 24 + melspec.PATCH_FRAMES])
+    assert np.all(shifted[-1][-24:] == np.log(np.float32(melspec.LOG_OFFSET)))  # the floor
+
+
+def test_augmentation_averages_the_variants_and_is_off_by_default(tagger: Tagger) -> None:
+    from spa2v.hearing.tagging.yamnet import AUGMENT, YamnetTagger
+
+    assert (tagger.gains_db, tagger.shift_frames) == ((0.0,), (0,))
+    audio = dry_source("sheep", 22_050, 3 * 22_050, seed=0).astype(np.float32)
+    augmented = YamnetTagger(gains_db=(-2.0, 0.0), shift_frames=(0, 24))
+    frames = augmented.frame_scores(audio, 22_050)
+    variants = [
+        YamnetTagger(gains_db=(gain,), shift_frames=(shift,)).frame_scores(audio, 22_050)
+        for gain in (-2.0, 0.0)
+        for shift in (0, 24)
+    ]
+    assert np.array_equal(frames.times_s, tagger.frame_scores(audio, 22_050).times_s)
+    assert np.allclose(frames.scores, np.mean([v.scores for v in variants], axis=0))
+    assert np.array_equal(variants[2].scores, tagger.frame_scores(audio, 22_050).scores)
+    assert tag_audio(audio, 22_050, YamnetTagger(**AUGMENT))[0].noun == "sheep"
+    with pytest.raises(ValueError, match="shift_frames"):
+        YamnetTagger(shift_frames=(48,))
+
+
 def test_labels_do_not_depend_on_the_recording_level(tagger: Tagger) -> None:
     cow = dry_source("cow", 32_000, 3 * 32_000, seed=0).astype(np.float32)
     loud = tag_audio(0.5 * cow / np.abs(cow).max(), 32_000, tagger)

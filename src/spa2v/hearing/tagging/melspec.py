@@ -132,13 +132,51 @@ def pad_for_patches(audio_16k: np.ndarray) -> np.ndarray:
     return np.pad(audio_16k, (0, target - audio_16k.size))
 
 
-def log_mel_spectrogram(audio_16k: np.ndarray) -> np.ndarray:
-    """(n_frames, 64) log-mel spectrogram of 16 kHz mono audio."""
+def mel_spectrogram(audio_16k: np.ndarray) -> np.ndarray:
+    """(n_frames, 64) linear (magnitude) mel spectrogram of 16 kHz mono audio."""
     if audio_16k.size < WINDOW_SAMPLES:
         audio_16k = np.pad(audio_16k, (0, WINDOW_SAMPLES - audio_16k.size))
     frames = np.lib.stride_tricks.sliding_window_view(audio_16k, WINDOW_SAMPLES)[::HOP_SAMPLES]
     magnitude = np.abs(np.fft.rfft(frames * _periodic_hann(), n=FFT_SIZE, axis=1))
-    return np.log(magnitude.astype(np.float32) @ mel_weights() + LOG_OFFSET)
+    return magnitude.astype(np.float32) @ mel_weights()
+
+
+def log_mel_spectrogram(audio_16k: np.ndarray, gain_db: float = 0.0) -> np.ndarray:
+    """(n_frames, 64) log-mel spectrogram of 16 kHz mono audio, scaled by ``gain_db`` first."""
+    return log_mel(mel_spectrogram(audio_16k), gain_db)
+
+
+def log_mel(mel: np.ndarray, gain_db: float = 0.0) -> np.ndarray:
+    """YAMNet's ``log(mel + 0.001)`` of a linear mel spectrogram scaled by ``gain_db``.
+
+    The mel spectrogram is linear in the samples, so this equals the log-mel of the
+    audio scaled by ``gain_db``, without a second STFT.
+    """
+    gain = np.float32(10.0 ** (gain_db / 20.0))
+    return np.log(mel * gain + np.float32(LOG_OFFSET))
+
+
+def patches_of(log_mel_frames: np.ndarray, shift_frames: int = 0) -> tuple[np.ndarray, np.ndarray]:
+    """Patches of 96 frames every 48 of a padded log-mel spectrogram, with their centres.
+
+    ``shift_frames`` (0 <= shift < 48) starts every patch that many 10 ms frames later
+    (the last one runs into the log floor, as YAMNet's zero padding would); the centre
+    times stay those of the unshifted patches, so shifted patch sets line up.
+    """
+    n_frames = log_mel_frames.shape[0]
+    starts = np.arange(0, n_frames - PATCH_FRAMES + 1, PATCH_HOP_FRAMES)
+    if shift_frames:
+        floor = np.full(
+            (shift_frames, log_mel_frames.shape[1]), np.log(LOG_OFFSET), log_mel_frames.dtype
+        )
+        log_mel_frames = np.concatenate([log_mel_frames, floor])
+    patches = np.stack(
+        [log_mel_frames[s + shift_frames : s + shift_frames + PATCH_FRAMES] for s in starts]
+    )
+    # A patch covers frames s..s+95; frame k spans [k*hop, k*hop + window) samples.
+    patch_span_samples = (PATCH_FRAMES - 1) * HOP_SAMPLES + WINDOW_SAMPLES
+    times_s = (starts * HOP_SAMPLES + patch_span_samples / 2) / SR_HZ
+    return patches, times_s
 
 
 def log_mel_patches(audio: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]:
@@ -158,10 +196,4 @@ def log_mel_patches(audio: np.ndarray, sr: int) -> tuple[np.ndarray, np.ndarray]
     times_s : np.ndarray
         ``(P,)`` centre of each patch in seconds from the start of ``audio``.
     """
-    log_mel = log_mel_spectrogram(pad_for_patches(to_16k_mono(audio, sr)))
-    starts = np.arange(0, log_mel.shape[0] - PATCH_FRAMES + 1, PATCH_HOP_FRAMES)
-    patches = np.stack([log_mel[s : s + PATCH_FRAMES] for s in starts])
-    # A patch covers frames s..s+95; frame k spans [k*hop, k*hop + window) samples.
-    patch_span_samples = (PATCH_FRAMES - 1) * HOP_SAMPLES + WINDOW_SAMPLES
-    times_s = (starts * HOP_SAMPLES + patch_span_samples / 2) / SR_HZ
-    return patches, times_s
+    return patches_of(log_mel_spectrogram(pad_for_patches(to_16k_mono(audio, sr))))

@@ -44,6 +44,10 @@ def load_class_names() -> list[str]:
     return [row["display_name"] for row in sorted(rows, key=lambda r: int(r["index"]))]
 
 
+#: The augmentation measured in docs/tagging.md: three patch offsets of 0, 0.16 and 0.32 s.
+AUGMENT = {"gains_db": (0.0,), "shift_frames": (0, 16, 32)}
+
+
 class YamnetTagger:
     """YAMNet scores every 0.48 s over 0.96 s windows.
 
@@ -52,6 +56,15 @@ class YamnetTagger:
     n_threads : int
         onnxruntime intra-op threads. One is enough (about 1 ms per patch here) and
         leaves the other cores to the rest of the pipeline.
+    gains_db, shift_frames : tuple
+        Test-time augmentation, off by default: each patch is also scored at these level
+        offsets (dB, applied to the linear mel spectrogram: no second STFT) and with its
+        start moved by these many 10 ms frames (0 <= shift < 48), and the probabilities
+        of all variants are averaged per patch. The 8-bit model's labels move with ~0.5 dB
+        level changes; on the real recordings of ``benchmarks/eval_tagging_real.py``
+        averaging did not lift top-3 family accuracy beyond that noise (52/68 without,
+        49-54 over ~45 variants; ``--augment`` there, :data:`AUGMENT` here), so it stays
+        off. Each variant costs one more model run per patch.
 
     Example
     -------
@@ -63,7 +76,18 @@ class YamnetTagger:
 
     name = "yamnet"
 
-    def __init__(self, n_threads: int = 1) -> None:
+    def __init__(
+        self,
+        n_threads: int = 1,
+        gains_db: tuple[float, ...] = (0.0,),
+        shift_frames: tuple[int, ...] = (0,),
+    ) -> None:
+        if not gains_db or not shift_frames:
+            raise ValueError("gains_db and shift_frames need at least one value each")
+        if any(not 0 <= shift < melspec.PATCH_HOP_FRAMES for shift in shift_frames):
+            raise ValueError(f"shift_frames must be in [0, {melspec.PATCH_HOP_FRAMES})")
+        self.gains_db = tuple(float(g) for g in gains_db)
+        self.shift_frames = tuple(int(d) for d in shift_frames)
         options = ort.SessionOptions()
         options.intra_op_num_threads = n_threads
         options.inter_op_num_threads = 1
@@ -83,21 +107,32 @@ class YamnetTagger:
         """Class probabilities for each 0.96 s patch (hop 0.48 s) of ``audio``.
 
         Very short clips are first repeated to fill one patch (``melspec.condition``).
+        With augmentation (``gains_db``, ``shift_frames``) the scores of each patch are
+        the mean probabilities of its variants.
         Level is the caller's business: ``tag.tag_audio``/``tag_cues`` scale each
         recording to a fixed peak (``melspec.peak_gain``).
         """
-        patches, times_s = melspec.log_mel_patches(melspec.condition(audio, sr), melspec.SR_HZ)
-        q_patches = quantize_patches(patches)
+        audio_16k = melspec.pad_for_patches(melspec.condition(audio, sr))
+        mel = melspec.mel_spectrogram(audio_16k)
+        variants = []
+        for gain_db in self.gains_db:
+            log_mel = melspec.log_mel(mel, gain_db)
+            for shift in self.shift_frames:
+                patches, times_s = melspec.patches_of(log_mel, shift)
+                variants.append(dequantize_scores(self._run(quantize_patches(patches))))
+        return TagFrames(
+            times_s=times_s,
+            scores=variants[0] if len(variants) == 1 else np.mean(variants, axis=0),
+            class_names=self.class_names,
+            window_s=melspec.PATCH_FRAMES * melspec.HOP_SAMPLES / melspec.SR_HZ,
+        )
+
+    def _run(self, q_patches: np.ndarray) -> np.ndarray:
+        """uint8 logits ``(P, 521)`` of uint8 patches ``(P, 96, 64)``."""
         # The exported graph has a fixed batch size of 1: run patch by patch.
-        q_logits = np.stack(
+        return np.stack(
             [
                 self._session.run(None, {self._input_name: patch[None, None]})[0][0]
                 for patch in q_patches
             ]
-        )
-        return TagFrames(
-            times_s=times_s,
-            scores=dequantize_scores(q_logits),
-            class_names=self.class_names,
-            window_s=melspec.PATCH_FRAMES * melspec.HOP_SAMPLES / melspec.SR_HZ,
         )
