@@ -13,6 +13,8 @@ Steps (``shared/DESIGN.md``, Stage 1):
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 import numpy as np
 
 from spa2v.errors import AudioInputError, Spa2vError
@@ -301,31 +303,54 @@ def source_audio(
     mic_spacing_m: float = 0.15,
     pan_span_deg: float = dirn.DEFAULT_PAN_SPAN_DEG,
 ) -> np.ndarray:
-    """Mono signal of one source at ``signal.sr``, for the tagger.
+    """Mono signal of one source at ``signal.sr``, for the tagger
+    (:func:`source_audios` for that one source)."""
+    return source_audios(
+        signal, cues, [source_id], mic_spacing_m=mic_spacing_m, pan_span_deg=pan_span_deg
+    )[source_id]
+
+
+def source_audios(
+    signal: Signal,
+    cues: Cues,
+    source_ids: Sequence[int] | None = None,
+    *,
+    mic_spacing_m: float = 0.15,
+    pan_span_deg: float = dirn.DEFAULT_PAN_SPAN_DEG,
+) -> dict[int, np.ndarray]:
+    """Mono signal of each source (``source_ids``, default all) at ``signal.sr``.
 
     With one source this is the mono downmix (W for FOA). With several, every
     time-frequency bin goes to the source whose direction (per frame, from ``cues``)
-    fits it best, and the source's bins of a beam towards it
+    fits it best, and each source's bins of a beam towards it
     (:func:`beam_towards`) are resynthesised: a binary direction mask on the
     microphone that hears the source best, rather than on the downmix, which in a
     room holds more of the other sources' sound (and comb-filters a spaced pair).
+    The spectrogram and the bin assignment are computed once for all sources.
     """
     ids = [t.source_id for t in cues.sources]
-    if source_id not in ids:
-        raise Spa2vError(f"no source {source_id} in these cues (sources: {ids or 'none'})")
-    mono = signal.mono().astype(np.float32)
+    wanted = ids if source_ids is None else list(source_ids)
+    missing = [i for i in wanted if i not in ids]
+    if missing:
+        raise Spa2vError(f"no source {missing[0]} in these cues (sources: {ids or 'none'})")
     if len(cues.sources) == 1 or signal.layout == "mono":
-        return mono
+        mono = signal.mono().astype(np.float32)
+        return {i: mono for i in wanted}
     samples = np.nan_to_num(signal.samples)
     spectrogram = stft(samples, signal.sr, cues.hop_s)
     az = np.stack([np.interp(spectrogram.times_s, t.times_s, t.azimuth_deg) for t in cues.sources])
     finder = dirn.DirectionFinder(spectrogram, signal.layout, mic_spacing_m, pan_span_deg)
     labels = nearest_source(finder.misfit(az))
-    track = cues.sources[ids.index(source_id)]
-    beam = beam_towards(samples, signal.layout, median_azimuth_deg(track))
-    beam_spec = stft(beam[None].astype(np.float32), signal.sr, cues.hop_s).spec[0]
-    masked = np.where(labels == ids.index(source_id), beam_spec, 0.0)
-    return istft(masked, signal.sr, spectrogram.hop, spectrogram.n_fft, signal.n_samples)
+    out = {}
+    for source_id in wanted:
+        index = ids.index(source_id)
+        beam = beam_towards(samples, signal.layout, median_azimuth_deg(cues.sources[index]))
+        beam_spec = stft(beam[None].astype(np.float32), signal.sr, cues.hop_s).spec[0]
+        masked = np.where(labels == index, beam_spec, 0.0)
+        out[source_id] = istft(
+            masked, signal.sr, spectrogram.hop, spectrogram.n_fft, signal.n_samples
+        )
+    return out
 
 
 def median_azimuth_deg(track: CueTrack) -> float:

@@ -1,7 +1,7 @@
 """Say what each heard source is: tag its own audio and map the classes to drawable nouns.
 
 For every :class:`~spa2v.hearing.cues.CueTrack`, the source's own signal (the
-direction-masked audio from :func:`spa2v.hearing.extract.source_audio`) is scored by a
+direction-masked audio from :func:`spa2v.hearing.extract.source_audios`) is scored by a
 :class:`~spa2v.hearing.tagging.base.Tagger`; the scores are pooled over the patches
 where the source is active (a mix of mean and max), and decoded into up to ``top_k``
 labels with distinct nouns along the AudioSet ontology (:func:`labels_from_scores`:
@@ -31,7 +31,7 @@ import copy
 import numpy as np
 
 from spa2v.hearing.cues import Cues, CueTrack, Label
-from spa2v.hearing.extract import beam_towards, median_azimuth_deg, source_audio
+from spa2v.hearing.extract import beam_towards, median_azimuth_deg, source_audios
 from spa2v.hearing.tagging.base import TagFrames, Tagger, get_tagger
 from spa2v.hearing.tagging.classes import (
     UNKNOWN_FAMILY,
@@ -256,8 +256,9 @@ def tag_cues(
     out = copy.deepcopy(cues)
     masked = []
     names: list[str] = []
+    separated = source_audios(signal, cues)
     for track in out.sources:
-        audio = source_audio(signal, cues, track.source_id) * gain
+        audio = separated[track.source_id] * gain
         scores, names = pooled_scores(audio, signal.sr, tagger, track)
         masked.append(scores)
     if len(out.sources) > 1:
@@ -265,21 +266,9 @@ def tag_cues(
     for index, track in enumerate(out.sources):
         scores = masked[index]
         if len(out.sources) > 1:
-            beam = side_beam(signal, median_azimuth_deg(track)) * gain
+            beam = beam_towards(signal.samples, signal.layout, median_azimuth_deg(track))
+            beam = beam * gain
             beam_scores, _ = pooled_scores(beam, signal.sr, tagger, track)
             scores = np.maximum(scores, beam_scores * share[index])
         track.labels = labels_from_scores(scores, names, top_k)
     return out
-
-
-def side_beam(signal: Signal, azimuth_deg: float) -> np.ndarray:
-    """A crude fixed beam toward ``azimuth_deg`` (positive = left): mono audio.
-
-    Stereo: the channel on the source's side (level differences favour it in panned
-    and binaural audio; for a spaced pair it is close to the mixture). FOA: a virtual
-    cardioid ``(W + cos(az) X + sin(az) Y) / 2`` (AmbiX W, Y, Z, X; SN3D). Mono: itself.
-    See :func:`spa2v.hearing.extract.beam_towards`.
-    """
-    if signal.n_channels == 1:
-        return signal.mono()
-    return beam_towards(signal.samples, signal.layout, azimuth_deg)
