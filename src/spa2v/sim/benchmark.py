@@ -78,6 +78,17 @@ def _check(name: str, fallback: str) -> str:
     )
 
 
+def _stage_instrument(rng: np.random.Generator, name: str, azimuth_deg: float) -> SourceSpec:
+    """An instrument on a stage: 2.5-4.5 m away, -26 to -20 dB, starting in the first 2 s
+    (drawn in that order, so the set stays the same for a seed)."""
+    return SourceSpec(
+        name,
+        Static(azimuth_deg, float(rng.uniform(2.5, 4.5))),
+        level_db=float(rng.uniform(-26, -20)),
+        offset_s=float(rng.uniform(0, 2)),
+    )
+
+
 def _base_scenes(seed: int, variant: int, scene_type: str, duration_s: float, fallback: str):
     """(name, environment, background, [SourceSpec]) of one scene type and variant."""
     ti = SCENE_TYPES.index(scene_type)
@@ -111,18 +122,8 @@ def _base_scenes(seed: int, variant: int, scene_type: str, duration_s: float, fa
                 "indoor",
                 "a stage",
                 [
-                    SourceSpec(
-                        a,
-                        Static(az_l, float(rng.uniform(2.5, 4.5))),
-                        level_db=float(rng.uniform(-26, -20)),
-                        offset_s=float(rng.uniform(0, 2)),
-                    ),
-                    SourceSpec(
-                        b,
-                        Static(az_r, float(rng.uniform(2.5, 4.5))),
-                        level_db=float(rng.uniform(-26, -20)),
-                        offset_s=float(rng.uniform(0, 2)),
-                    ),
+                    _stage_instrument(rng, a, az_l),
+                    _stage_instrument(rng, b, az_r),
                 ],
             )
         )
@@ -138,18 +139,8 @@ def _base_scenes(seed: int, variant: int, scene_type: str, duration_s: float, fa
                 "indoor",
                 "a stage",
                 [
-                    SourceSpec(
-                        c,
-                        Static(az_c, float(rng.uniform(2.5, 4.5))),
-                        level_db=float(rng.uniform(-26, -20)),
-                        offset_s=float(rng.uniform(0, 2)),
-                    ),
-                    SourceSpec(
-                        d,
-                        Static(az_s, float(rng.uniform(2.5, 4.5))),
-                        level_db=float(rng.uniform(-26, -20)),
-                        offset_s=float(rng.uniform(0, 2)),
-                    ),
+                    _stage_instrument(rng, c, az_c),
+                    _stage_instrument(rng, d, az_s),
                 ],
             )
         )
