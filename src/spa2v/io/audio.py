@@ -23,16 +23,12 @@ import numpy as np
 import soundfile as sf
 
 from spa2v.errors import AudioInputError
+from spa2v.io import DEFAULT_MAX_DURATION_S, MAX_DURATION_FLAG
 from spa2v.io.signal import STEREO_LAYOUTS, ChannelLayout, Signal
 
 #: Lowest and highest sample rate accepted, in Hz.
 MIN_SR_HZ = 8_000
 MAX_SR_HZ = 192_000
-#: Default bound on the input duration: keeps memory bounded (a 10 min 48 kHz stereo
-#: file is ~230 MB as float32).
-DEFAULT_MAX_DURATION_S = 600.0
-#: The command-line flag that changes the bound (named in the error message).
-MAX_DURATION_FLAG = "--max-duration-s"
 
 #: A file whose peak is below this level is treated as silent.
 SILENCE_PEAK_DBFS = -80.0

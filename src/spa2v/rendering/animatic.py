@@ -30,11 +30,9 @@ from PIL import Image, ImageDraw, ImageFont
 
 from spa2v.hearing.tagging.classes import noun_info
 from spa2v.planning.vsl import VSL
+from spa2v.rendering import DEFAULT_FPS, DEFAULT_SIZE
 from spa2v.rendering.background import render_background
 from spa2v.rendering.sprites import SpriteInfo, sprite_for
-
-DEFAULT_SIZE = (512, 320)
-DEFAULT_FPS = 24.0
 
 #: How far a glyph may be stretched along one axis to fill its box. A car box from the
 #: camera model is 3:1 (4.5 m x 1.5 m) while the car emoji is 1.6:1; a pure aspect-kept

@@ -18,7 +18,7 @@ from rich.markup import escape
 
 from spa2v.errors import BackendUnavailableError
 from spa2v.interfaces.cli._common import check_output_path, number
-from spa2v.io.audio import DEFAULT_MAX_DURATION_S, MAX_DURATION_FLAG
+from spa2v.io import DEFAULT_MAX_DURATION_S, MAX_DURATION_FLAG
 
 if TYPE_CHECKING:
     from spa2v.hearing.cues import Cues

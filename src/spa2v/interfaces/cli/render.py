@@ -16,7 +16,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from spa2v.interfaces.cli._common import number
-from spa2v.rendering.animatic import DEFAULT_FPS, DEFAULT_SIZE
+from spa2v.rendering import DEFAULT_FPS, DEFAULT_SIZE
 
 NAME = "render"
 HELP = "draw a layout (VSL JSON) as an MP4 video with the original audio"

@@ -6,7 +6,6 @@ import argparse
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import numpy as np
 from rich.console import Console
 from rich.markup import escape
 from rich.table import Table
@@ -100,6 +99,8 @@ def run(args: argparse.Namespace) -> int:
 
 def source_table(cues: Cues, title: str) -> Table:
     """A rich table: source, time span, azimuth, top labels with scores, nouns."""
+    from spa2v.hearing.extract import median_azimuth_deg
+
     table = Table(title=escape(title), title_justify="left")
     for column in ("source", "span (s)", "azimuth", "labels (score)", "noun", "family"):
         table.add_column(column)
@@ -107,8 +108,7 @@ def source_table(cues: Cues, title: str) -> Table:
         table.add_row("-", "-", "-", "no sources found (silent or too quiet)", "-", "-")
     for track in cues.sources:
         start_s, end_s = track.span_s
-        active = track.azimuth_deg[track.active] if np.any(track.active) else track.azimuth_deg
-        azimuth = f"{float(np.median(active)):+.0f} deg" if active.size else "-"
+        azimuth = f"{median_azimuth_deg(track):+.0f} deg" if track.azimuth_deg.size else "-"
         labels = "\n".join(f"{escape(lab.audio_label)} ({lab.score:.2f})" for lab in track.labels)
         nouns = "\n".join(escape(lab.noun) for lab in track.labels)
         families = "\n".join(escape(lab.family) for lab in track.labels)

@@ -10,20 +10,22 @@ Entry points used by ``spa2v render/run --generator diffusion``:
 - :func:`generate_diffusion_video` renders a VSL (+ audio) to an MP4.
 """
 
+from __future__ import annotations
+
+from typing import Any
+
 from spa2v.rendering.diffusion.cli_args import add_diffusion_arguments
 from spa2v.rendering.diffusion.options import DiffusionOptions
-from spa2v.rendering.diffusion.pipeline import (
-    generate_diffusion_video,
-    generate_frames,
-    load_pipeline,
-    require_backend,
-)
 
-__all__ = [
-    "DiffusionOptions",
-    "add_diffusion_arguments",
-    "generate_diffusion_video",
-    "generate_frames",
-    "load_pipeline",
-    "require_backend",
-]
+_PIPELINE = ("generate_diffusion_video", "generate_frames", "load_pipeline", "require_backend")
+
+
+def __getattr__(name: str) -> Any:  # PEP 562: the pipeline module is imported on first use
+    if name in _PIPELINE:
+        from spa2v.rendering.diffusion import pipeline
+
+        return getattr(pipeline, name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+
+
+__all__ = ["DiffusionOptions", "add_diffusion_arguments", *_PIPELINE]
