@@ -29,6 +29,7 @@ from spa2v.errors import BackendUnavailableError, OutputError, Spa2vError
 from spa2v.hearing.cues import Cues
 from spa2v.io.atomic import atomic_path
 from spa2v.io.audio import DEFAULT_MAX_DURATION_S
+from spa2v.io.signal import Signal
 from spa2v.planning.vsl import VSL, load_vsl, save_vsl
 from spa2v.rendering.animatic import DEFAULT_FPS, DEFAULT_SIZE, AnimaticRenderer, n_video_frames
 from spa2v.rendering.storyboard import write_storyboard_from_video
@@ -145,11 +146,27 @@ def hear(
     max_duration_s : float or None
         Refuse longer recordings (None: no limit).
     """
-    from spa2v.hearing.extract import hear as extract_cues
     from spa2v.io.audio import load_audio
 
     _report(progress, "load")
     signal = load_audio(audio_path, layout=layout, max_duration_s=max_duration_s)
+    cues = hear_signal(signal, hop_s=hop_s, max_sources=max_sources, tags=tags, progress=progress)
+    cues.audio_path = str(audio_path)
+    return cues
+
+
+def hear_signal(
+    signal: Signal,
+    hop_s: float = 0.025,
+    max_sources: int = 3,
+    tags: bool = True,
+    progress: ProgressCallback | None = None,
+) -> Cues:
+    """:func:`hear` for audio already loaded: cue tracks, labelled unless ``tags`` is
+    False. The loader's warnings are carried into ``cues.warnings``; a tagger that
+    cannot run here only costs the labels (a warning, not an error)."""
+    from spa2v.hearing.extract import hear as extract_cues
+
     _report(progress, "hear")
     cues = extract_cues(signal, hop_s=hop_s, max_sources=max_sources)
     if tags and cues.sources:
@@ -161,7 +178,6 @@ def hear(
         except BackendUnavailableError as exc:  # labels are a bonus, not a must
             cues.warnings.append(f"sources left unlabelled: {exc}")
     cues.warnings[:0] = [w for w in signal.warnings if w not in cues.warnings]
-    cues.audio_path = str(audio_path)
     return cues
 
 

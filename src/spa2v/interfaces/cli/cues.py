@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.markup import escape
 
-from spa2v.errors import BackendUnavailableError
 from spa2v.interfaces.cli._common import check_output_path, number
 from spa2v.io import DEFAULT_MAX_DURATION_S, MAX_DURATION_FLAG
 
@@ -174,24 +173,11 @@ def run(args: argparse.Namespace) -> int:
 
 
 def hear_and_tag(signal: Signal, hop_s: float, max_sources: int, tags: bool = True) -> Cues:
-    """Cue tracks for ``signal``, labelled unless ``tags`` is False.
+    """Cue tracks for ``signal``, labelled unless ``tags`` is False
+    (:func:`spa2v.api.hear_signal`)."""
+    from spa2v.api import hear_signal
 
-    The loader's warnings are carried into ``cues.warnings`` (so they reach the JSON).
-    A tagger that cannot run here only costs the labels: a warning, not an error.
-    """
-    from spa2v.hearing.extract import hear
-
-    cues = hear(signal, hop_s=hop_s, max_sources=max_sources)
-    if tags and cues.sources:
-        from spa2v.hearing.tagging.tag import tag_cues
-
-        try:
-            cues = tag_cues(signal, cues)
-        except BackendUnavailableError as exc:
-            cues.warnings.append(f"sources left unlabelled: {exc}")
-    missing = [w for w in signal.warnings if w not in cues.warnings]
-    cues.warnings[:0] = missing
-    return cues
+    return hear_signal(signal, hop_s=hop_s, max_sources=max_sources, tags=tags)
 
 
 # --- helpers -------------------------------------------------------------------------
