@@ -25,9 +25,9 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from spa2v.errors import BackendUnavailableError, OutputError, Spa2vError
+from spa2v.errors import BackendUnavailableError, Spa2vError
 from spa2v.hearing.cues import Cues
-from spa2v.io.atomic import atomic_path
+from spa2v.io.atomic import atomic_path, check_output_path
 from spa2v.io.audio import DEFAULT_MAX_DURATION_S
 from spa2v.io.signal import Signal
 from spa2v.planning.vsl import VSL, load_vsl, save_vsl
@@ -95,24 +95,8 @@ def output_paths(out_path: PathLike) -> dict[str, Path]:
 def check_video_output(out_path: PathLike) -> Path:
     """Fail early (before any work) when the video cannot be written there."""
     out = Path(out_path)
-    if out.suffix.lower() != ".mp4":
-        raise OutputError(f"the video must be an .mp4 file, got {out} (use -o NAME.mp4)")
-    folder = out.parent if str(out.parent) else Path(".")
-    if not folder.is_dir():
-        raise OutputError(f"cannot write {out}: folder {folder} does not exist (create it first)")
-    if not os.access(folder, os.W_OK | os.X_OK):
-        raise OutputError(f"cannot write {out}: folder {folder} is not writable")
-    if out.is_dir():
-        raise OutputError(f"cannot write {out}: it is a folder")
+    check_output_path(out, {".mp4"}, "video")
     return out
-
-
-def _check_png_output(path: Path) -> None:
-    if path.suffix.lower() != ".png":
-        raise OutputError(f"the storyboard must be a .png file, got {path}")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise OutputError(f"cannot write {path}: folder {folder} does not exist (create it first)")
 
 
 # -- stages -------------------------------------------------------------------------------
@@ -247,7 +231,7 @@ def render(
     """
     out = check_video_output(out_path)
     if storyboard_path is not None:
-        _check_png_output(Path(storyboard_path))
+        check_output_path(Path(storyboard_path), {".png"}, "storyboard")
     vsl = vsl_or_path if isinstance(vsl_or_path, VSL) else load_vsl(vsl_or_path)
     if generator not in GENERATORS:
         raise Spa2vError(f"unknown generator {generator!r}; choose one of {', '.join(GENERATORS)}")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import contextlib
 import os
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from pathlib import Path
 
 from spa2v.errors import OutputError
@@ -46,6 +46,28 @@ def atomic_path(target: str | os.PathLike[str]) -> Iterator[Path]:
     except BaseException:
         tmp.unlink(missing_ok=True)
         raise
+
+
+def check_output_path(path: Path | None, suffixes: Iterable[str], name: str = "-o") -> None:
+    """Refuse an output path that cannot be written, before any slow work is done.
+
+    ``name`` introduces the path in the message (the command-line flag, or what the
+    file is). Checks the suffix, that the path is not a folder, and that its folder
+    exists and is writable.
+    """
+    if path is None:
+        return
+    path = Path(path)
+    suffixes = sorted(suffixes)
+    if path.suffix.lower() not in suffixes:
+        raise OutputError(f"{name} {path}: use a file name ending in {', '.join(suffixes)}")
+    if path.is_dir():
+        raise OutputError(f"{name} {path} is a folder: give a file name")
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputError(f"{name} {path}: folder {folder} does not exist, create it first")
+    if not os.access(folder, os.W_OK | os.X_OK):
+        raise OutputError(f"{name} {path}: folder {folder} is not writable")
 
 
 def write_text_atomic(target: str | os.PathLike[str], text: str) -> Path:

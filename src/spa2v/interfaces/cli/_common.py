@@ -1,13 +1,10 @@
-"""Helpers shared by the sub-commands: argument types and output-path checks."""
+"""Helpers shared by the sub-commands: argument types."""
 
 from __future__ import annotations
 
 import argparse
 import math
-from collections.abc import Callable, Iterable
-from pathlib import Path
-
-from spa2v.errors import OutputError
+from collections.abc import Callable
 
 
 def number(
@@ -52,17 +49,3 @@ def _range_text(low: float | None, high: float | None, above_low: bool) -> str:
     if low is not None:
         return f"not above {low:g}" if above_low else f"below {low:g}"
     return f"above {high:g}"
-
-
-def check_output_path(path: Path | None, suffixes: Iterable[str], flag: str = "-o") -> None:
-    """Refuse an output path that cannot be written, before any slow work is done."""
-    if path is None:
-        return
-    suffixes = sorted(suffixes)
-    if path.suffix.lower() not in suffixes:
-        raise OutputError(f"{flag} {path}: use a file name ending in {', '.join(suffixes)}")
-    if path.is_dir():
-        raise OutputError(f"{flag} {path} is a folder: give a file name")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise OutputError(f"{flag} {path}: folder {folder} does not exist, create it first")

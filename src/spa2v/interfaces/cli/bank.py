@@ -8,8 +8,9 @@ from pathlib import Path
 from rich.console import Console
 from rich.markup import escape
 
-from spa2v.errors import OutputError, Spa2vError
+from spa2v.errors import Spa2vError
 from spa2v.interfaces.cli._common import number
+from spa2v.io.atomic import check_output_path
 
 NAME = "bank"
 HELP = "build or extend the example bank the llm planner retrieves its 3 examples from"
@@ -88,7 +89,7 @@ def _build(args: argparse.Namespace, out: Console, quiet: bool) -> int:
     from spa2v.planning.bank import build_bank
 
     target = Path(args.out) if args.out else _default_bank_path()
-    _check_target(target)
+    check_output_path(target, {".jsonl"}, "--out")
     bank = build_bank(n=args.n, seed=args.seed, progress=not quiet)
     bank.save(target)
     out.print(f"wrote {len(bank)} examples to {escape(str(target))}")
@@ -102,7 +103,7 @@ def _add(args: argparse.Namespace, out: Console) -> int:
     from spa2v.planning.vsl import load_vsl
 
     target = Path(args.bank)
-    _check_target(target)
+    check_output_path(target, {".jsonl"}, "--bank")
     bank = ExampleBank.load(target) if target.exists() else ExampleBank(path=target)
     vsl = load_vsl(args.layout_json)  # validate the layout before the slow part
     signal = load_audio(args.audio, layout=None if args.layout == "auto" else args.layout)
@@ -130,11 +131,3 @@ def _list(args: argparse.Namespace, out: Console) -> int:
             f"  {escape(rec.id)}: {escape(rec.vsl.get('caption', ''))} ({escape(rec.origin)})"
         )
     return 0
-
-
-def _check_target(path: Path) -> None:
-    if path.suffix.lower() != ".jsonl":
-        raise OutputError(f"{path}: use a file name ending in .jsonl")
-    folder = path.parent if str(path.parent) else Path(".")
-    if not folder.is_dir():
-        raise OutputError(f"{path}: folder {folder} does not exist, create it first")

@@ -16,8 +16,9 @@ from typing import TYPE_CHECKING
 from rich.console import Console
 from rich.markup import escape
 
-from spa2v.interfaces.cli._common import check_output_path, number
+from spa2v.interfaces.cli._common import number
 from spa2v.io import DEFAULT_MAX_DURATION_S, MAX_DURATION_FLAG
+from spa2v.io.atomic import check_output_path
 
 if TYPE_CHECKING:
     from spa2v.hearing.cues import Cues

@@ -15,8 +15,9 @@ from typing import TYPE_CHECKING, Any
 from rich.console import Console
 from rich.markup import escape
 
-from spa2v.interfaces.cli._common import check_output_path, number
+from spa2v.interfaces.cli._common import number
 from spa2v.interfaces.cli.cues import add_loading_arguments, hear_and_tag, load_from_args
+from spa2v.io.atomic import check_output_path
 from spa2v.planning import PLANNERS
 
 if TYPE_CHECKING:
