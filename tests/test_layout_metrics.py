@@ -7,13 +7,13 @@ import math
 import numpy as np
 import pytest
 
+from spa2v.camera import horizontal_zone
 from spa2v.evaluation.layout_metrics import (
     MISSING_CENTRE_ERROR,
     TruthTrack,
     centre_baseline,
     depth_trend,
     docsim,
-    horizontal_zone,
     iou_matrix,
     lateral_trend,
     ltsim,

@@ -69,6 +69,20 @@ def x_to_azimuth(x: float | np.ndarray) -> float | np.ndarray:
     return np.degrees(np.arctan((0.5 - np.asarray(x, dtype=float)) * 2 * TAN_H))
 
 
+def horizontal_zone(x: float) -> str:
+    """``"left"``, ``"centre"`` or ``"right"``: the third of the frame that holds ``x``
+    (the convention of captions and of the left/centre/right metric alike).
+
+    >>> horizontal_zone(0.2), horizontal_zone(0.5), horizontal_zone(0.9)
+    ('left', 'centre', 'right')
+    """
+    if x < 1.0 / 3.0:
+        return "left"
+    if x > 2.0 / 3.0:
+        return "right"
+    return "centre"
+
+
 def project_box(
     position: Position, width_m: float, height_m: float, clip: bool = True
 ) -> Box | None:

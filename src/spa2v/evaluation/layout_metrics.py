@@ -35,6 +35,7 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import linear_sum_assignment, linprog
 
+from spa2v.camera import horizontal_zone
 from spa2v.planning.vsl import VSL, Box, VSLBox, VSLFrame, VSLObject
 
 #: Centre error charged for a frame where a visible source has no planned box.
@@ -44,7 +45,6 @@ MIN_LATERAL_SHIFT_X = 0.1
 #: A box-height ratio (late / early) beyond this is approaching (1 / this: receding).
 MIN_SCALE_RATIO = 1.25
 
-ZONES = ("left", "centre", "right")
 LATERAL_MOTIONS = ("left-to-right", "right-to-left")
 DEPTH_MOTIONS = ("approaching", "receding")
 
@@ -79,15 +79,6 @@ def centre_x(boxes: np.ndarray) -> np.ndarray:
     """Horizontal centre of each box (NaN rows stay NaN)."""
     boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)
     return 0.5 * (boxes[:, 0] + boxes[:, 2])
-
-
-def horizontal_zone(x: float) -> str:
-    """``"left"``, ``"centre"`` or ``"right"``: the third of the frame that holds ``x``."""
-    if x < 1.0 / 3.0:
-        return "left"
-    if x > 2.0 / 3.0:
-        return "right"
-    return "centre"
 
 
 def _early_late(values: np.ndarray) -> tuple[float, float]:

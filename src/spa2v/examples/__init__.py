@@ -85,11 +85,3 @@ EXAMPLE_SR = 22050
 def example_path(example: Example) -> Path:
     """Path of the bundled recording of ``example``."""
     return Path(str(resources.files(__package__).joinpath(example.file)))
-
-
-def get_example(name: str) -> Example:
-    """The example called ``name`` (KeyError listing the names if there is none)."""
-    for example in EXAMPLES:
-        if example.name == name:
-            return example
-    raise KeyError(f"no example {name!r}; choose from {', '.join(e.name for e in EXAMPLES)}")

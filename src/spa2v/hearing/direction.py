@@ -198,17 +198,6 @@ def foa_intensity(spec: np.ndarray) -> np.ndarray:
     return np.stack([(w * spec[3]).real, (w * spec[1]).real, (w * spec[2]).real])
 
 
-def foa_purity(spec: np.ndarray, intensity: np.ndarray) -> np.ndarray:
-    """``|Re(conj(W) v)| / |conj(W) v|`` per bin ``(F, T)``, v = (X, Y, Z).
-
-    1 for a single plane wave; overlapping sources add a reactive (imaginary) part.
-    """
-    w = np.conj(spec[0])
-    reactive_sq = sum((w * spec[c]).imag ** 2 for c in (1, 2, 3))
-    active_sq = np.sum(intensity**2, axis=0)
-    return np.sqrt(active_sq / np.maximum(active_sq + reactive_sq, 1e-30))
-
-
 def foa_energy(spec: np.ndarray) -> np.ndarray:
     """Energy density ``(F, T)`` of AmbiX SN3D FOA, ``(|W|^2 + |X|^2 + |Y|^2 + |Z|^2) / 2``.
 

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from spa2v.camera import azimuth_to_x
+from spa2v.camera import azimuth_to_x, horizontal_zone
 from spa2v.hearing.cues import Cues
 
 if TYPE_CHECKING:
@@ -39,11 +39,8 @@ _STATIC_VERBS = {
 
 def position_word(x: float) -> str:
     """'on the left' / 'in the centre' / 'on the right' for a box centre x."""
-    if x < 1 / 3:
-        return "on the left"
-    if x > 2 / 3:
-        return "on the right"
-    return "in the centre"
+    zone = horizontal_zone(x)
+    return "in the centre" if zone == "centre" else f"on the {zone}"
 
 
 def _article(noun: str) -> str:

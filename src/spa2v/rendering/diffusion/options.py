@@ -19,7 +19,6 @@ from spa2v.errors import Spa2vError
 Base = Literal["animatediff", "modelscope"]
 BASES: tuple[str, ...] = ("animatediff", "modelscope", "auto")
 STEERING_MODES: tuple[str, ...] = ("modulate", "energy", "none")
-DEVICES_HELP = "auto, cpu, cuda or cuda:N"
 DTYPES: tuple[str, ...] = ("auto", "float16", "bfloat16", "float32")
 
 #: Model ids used when ``--model`` is not given (public Hugging Face Hub repositories).
