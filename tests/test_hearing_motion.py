@@ -101,17 +101,30 @@ def test_static_source_is_not_moving():
 
 
 def test_distance_follows_drr_in_a_room_not_the_level():
-    # The benchmark's receding airplane outdoors (RT60 0.8 s, 30 -> 100 m): its own
-    # level rises ~12 dB (engine run-up) and the reverb keeps the total up, so the level
-    # says "approaching"; the direct-to-reverberant ratio falls as it goes away.
-    from spa2v.sim import benchmark_scenes, simulate
+    # A source walking away from 1.5 to 7 m in a hall (RT60 0.6 s, 2000 m^3: critical
+    # distance 3.3 m) while it gets 14 dB louder by itself (an engine run-up): the
+    # reverb carries the run-up, so the level says "approaching"; the
+    # direct-to-reverberant ratio ignores the source's loudness and falls as it goes.
+    from spa2v.sim import SceneSpec, SourceSpec, simulate
+    from spa2v.sim.trajectory import radial
 
+    rng = np.random.default_rng(7)
+    x_t = np.arange(8 * SR) / SR
+    run_up_db = np.clip((x_t - 3.0) / 3.0, 0.0, 1.0) * 14.0  # scene time 0-3 s
+    samples = rng.standard_normal(x_t.size) * 10 ** (run_up_db / 20)
     for fmt in ("binaural", "foa"):
-        (spec,) = [
-            s
-            for s in benchmark_scenes(seed=0)
-            if s.name == f"moving-depth-v0-receding-airplane-{fmt}-rev"
-        ]
+        source = SourceSpec(
+            "run-up", radial(10.0, 1.5, 7.0, 3.0), samples=samples, samples_sr=SR, offset_s=3.0
+        )
+        spec = SceneSpec(
+            sources=[source],
+            format=fmt,
+            duration_s=3.0,
+            sr=SR,
+            seed=1,
+            rt60_s=0.6,
+            room_volume_m3=2000.0,
+        )
         track = hear(simulate(spec).signal).sources[0]
         t, active = track.times_s, track.active
         level_slope = np.polyfit(t[active], track.loudness_db[active], 1)[0]

@@ -237,11 +237,29 @@ def test_reverb_drr_falls_with_distance_and_noise_snr() -> None:
         return _rms_db(direct) - _rms_db(wet.signal.samples[0] - direct)
 
     near, far = drr(1.0), drr(4.0)
-    assert near - far == pytest.approx(12.0, abs=1.5)
+    # 1/r for the direct sound (12.0 dB), less Barron's decay of the reverberant field
+    # by the direct sound's travel time (0.174 dB per metre per second of RT60: the far
+    # source's reverb is 1.0 dB weaker, so its DRR falls 1.0 dB less).
+    assert near - far == pytest.approx(12.0 - 0.174 * 3.0 / 0.5, abs=0.5)
     clean = simulate_static(0.0, 2.0, format="spaced", duration_s=1.0, sr=SR, seed=4)
     noisy = simulate_static(0.0, 2.0, format="spaced", duration_s=1.0, sr=SR, seed=4, snr_db=10.0)
     noise = noisy.signal.samples - clean.signal.samples
     assert _rms_db(clean.signal.samples) - _rms_db(noise) == pytest.approx(10.0, abs=0.2)
+
+
+def test_far_source_outdoors_gets_quieter_with_reverb_too() -> None:
+    """Outdoors (RT60 0.8 s, 20000 m^3: critical distance 9 m) a source 80 m away is
+    mostly reverb. A distance-independent diffuse field would leave the total level
+    about 1 dB below that of the same source at 20 m; Barron's revised theory makes
+    the reflected sound fall with distance too, so the whole recording gets quieter
+    by about as much as the direct sound (12 dB)."""
+    outdoors = dict(format="mono", duration_s=1.5, sr=SR, seed=3, rt60_s=0.8)
+
+    def level(d: float) -> float:
+        wet = simulate_static(0.0, d, room_volume_m3=20000.0, **outdoors)
+        return _rms_db(wet.signal.samples[0, int(0.5 * SR) :])
+
+    assert level(20.0) - level(80.0) > 10.0
 
 
 # -- determinism, sources, truth boxes -------------------------------------------------

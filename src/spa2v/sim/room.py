@@ -11,9 +11,18 @@ with distance. So each channel gets a tail of exponentially decaying noise:
 * energy decays by 60 dB in ``rt60_s`` (amplitude ``exp(-6.91 t / rt60)``);
 * the tail starts a few ms after the direct sound with a short build-up, and is
   gently low-passed (air and wall absorption take the highs first);
-* its level is set by the room's critical distance ``r_c = 0.057 * sqrt(V / RT60)``
-  (Sabine): the reverberant energy equals the direct energy of the source at ``r_c``,
-  independent of where the source is, so ``DRR = 20 log10(r_c / r)`` dB;
+* its level follows Barron's revised theory (Barron & Lee, JASA 84, 1988): the
+  classical diffuse field, whose energy equals the direct energy of the source at the
+  critical distance ``r_c = 0.057 * sqrt(V / RT60)`` (Sabine), times
+  ``exp(-0.04 r / RT60)``: the reflections of a source ``r`` metres away start ``r / c``
+  later, by which time the field has decayed that much (``0.04 = 13.8 / c``, 60 dB =
+  ``e^13.8``). That holds for a source inside the reflecting space. A source farther
+  than the space's size ``R`` (radius of the sphere of volume ``V``: 4.6 m for 400 m^3,
+  17 m for 20000 m^3) excites it with sound that has already spread over ``r``, so
+  beyond ``R`` its reflections fall as ``1 / r`` like its direct sound and the DRR stays
+  put (:func:`reflected_gain`). A distance-independent diffuse field, used before, kept
+  a source 100 m away outdoors as loud in reverb as one at 10 m: an approaching
+  aircraft got no louder;
 * channels are mutually decorrelated as a diffuse field is: independent tails, then
   for a spaced pair / binaural head the low frequencies are made coherent with the
   diffuse-field coherence ``sinc(2 f d / c)`` (``d`` = spacing, or ~0.18 m for a head);
@@ -28,7 +37,13 @@ from scipy.signal import fftconvolve, lfilter
 
 from spa2v.sim._util import SPEED_OF_SOUND, pink_noise, rms
 
-__all__ = ["critical_distance", "diffuse_noise", "reverb_tails"]
+__all__ = [
+    "critical_distance",
+    "diffuse_noise",
+    "reflected_gain",
+    "reflecting_radius",
+    "reverb_tails",
+]
 
 HEAD_EFFECTIVE_SPACING_M = 0.18
 
@@ -36,6 +51,29 @@ HEAD_EFFECTIVE_SPACING_M = 0.18
 def critical_distance(rt60_s: float, volume_m3: float) -> float:
     """Distance (m) at which direct and reverberant energy are equal (Sabine)."""
     return 0.057 * float(np.sqrt(volume_m3 / max(rt60_s, 1e-3)))
+
+
+def reflecting_radius(volume_m3: float) -> float:
+    """Size (m) of a reflecting space: the radius of the sphere of that volume."""
+    return float((3.0 * volume_m3 / (4.0 * np.pi)) ** (1.0 / 3.0))
+
+
+def reflected_gain(distance_m: np.ndarray, rt60_s: float, volume_m3: float) -> np.ndarray:
+    """Amplitude of the reverberant field per unit dry signal, for a source ``distance_m``
+    away: ``exp(-0.02 r / RT60) / r_c`` inside the space (Barron's revised theory,
+    amplitude = the square root of the energy factor ``exp(-0.04 r / RT60)``); beyond
+    its radius ``R`` the value at ``R`` times ``R / r``.
+
+    Example
+    -------
+    >>> g = reflected_gain(np.array([1.0, 10.0, 40.0, 80.0]), 0.8, 20000.0)
+    >>> [round(float(v), 1) for v in 20 * np.log10(g[0] / g)]  # dB less reverb than at 1 m
+    [0.0, 2.0, 11.0, 17.0]
+    """
+    r = np.maximum(np.asarray(distance_m, dtype=float), 1e-3)
+    radius = reflecting_radius(volume_m3)
+    inside = np.exp(-0.02 * np.minimum(r, radius) / max(rt60_s, 1e-3))
+    return inside * np.minimum(1.0, radius / r) / critical_distance(rt60_s, volume_m3)
 
 
 def _coherent_pair(a: np.ndarray, b: np.ndarray, sr: int, spacing_m: float):

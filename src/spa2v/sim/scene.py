@@ -419,7 +419,9 @@ def _render_source(spec: SceneSpec, src: SourceSpec, k: int, rng_seed: np.random
             spec.rt60_s, sr, N_CHANNELS[fmt], fmt, rng_rev, spacing_m=spec.mic_spacing_m
         )
         rc = _room.critical_distance(spec.rt60_s, spec.room_volume_m3)
-        out = out + _room.apply_reverb(centre_ext.signal, tails, 1.0 / rc)[:, n_pre:]
+        # The reverberant level follows the source's distance at emission (Barron).
+        gain = _room.reflected_gain(centre_ext.r, spec.rt60_s, spec.room_volume_m3)
+        out = out + _room.apply_reverb(centre_ext.signal * gain, tails, 1.0)[:, n_pre:]
         info["critical_distance_m"] = rc
 
     truth = _truth(spec, src, k, meta, emitter, dry, dry_t0)
