@@ -78,6 +78,12 @@ def _check(name: str, fallback: str) -> str:
     )
 
 
+def _driving(name: str, speed_mps: float) -> dict:
+    """Parameters of a synthetic vehicle driving at ``speed_mps`` (engine speed and tyre
+    noise follow it); recordings play as recorded."""
+    return {"speed_mps": speed_mps} if SOURCES[name].origin == "synthetic" else {}
+
+
 def _stage_instrument(rng: np.random.Generator, name: str, azimuth_deg: float) -> SourceSpec:
     """An instrument on a stage: 2.5-4.5 m away, -26 to -20 dB, starting in the first 2 s
     (drawn in that order, so the set stays the same for a seed)."""
@@ -157,7 +163,13 @@ def _base_scenes(seed: int, variant: int, scene_type: str, duration_s: float, fa
             tc = duration_s / 2 + float(rng.uniform(-0.3, 0.3))
             traj = crossing(closest, speed, direction, tc, float(rng.uniform(-8, 8)), height)
             level = float(rng.uniform(-12, -8)) + (6.0 if flying else 0.0)
-            src = SourceSpec(name, traj, level_db=level, offset_s=float(rng.uniform(0, 1)))
+            src = SourceSpec(
+                name,
+                traj,
+                level_db=level,
+                offset_s=float(rng.uniform(0, 1)),
+                params=_driving(name, speed),
+            )
             bg = (
                 "the sky over a field"
                 if flying
@@ -177,7 +189,13 @@ def _base_scenes(seed: int, variant: int, scene_type: str, duration_s: float, fa
             start, end = (far, near) if motion == "approaching" else (near, far)
             traj = radial(az, start, end, duration_s, height)
             level = float(rng.uniform(-12, -8)) + (6.0 if flying else 0.0)
-            src = SourceSpec(name, traj, level_db=level, offset_s=float(rng.uniform(0, 1)))
+            src = SourceSpec(
+                name,
+                traj,
+                level_db=level,
+                offset_s=float(rng.uniform(0, 1)),
+                params=_driving(name, speed),
+            )
             bg = (
                 "the sky over a field"
                 if flying

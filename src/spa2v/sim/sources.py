@@ -555,15 +555,28 @@ def _car(
     rng: np.random.Generator,
     rpm: float | None = None,
     cylinders: int = 4,
-    road: float = 0.6,
+    road: float | None = None,
+    speed_mps: float | None = None,
     **_: object,
 ):
     """A car: combustion pulses at the firing rate (each a short damped noise burst with
     a low thump, amplitude jittered per cylinder) low-passed by the exhaust, slow rpm
-    swells, plus low-passed tyre/road noise. YAMNet hears it as "Vehicle"/car."""
+    swells, plus tyre/road noise.
+
+    Idling (``speed_mps`` None): 850-1000 rpm and low-passed road noise at 0.6 of the
+    engine. Driving at ``speed_mps``: the engine turns at ``1400 + 12 * km/h`` rpm (about
+    2000 rpm at 50 km/h, a mid gear) and the tyre/road noise -- a band around 500-2000 Hz,
+    where tyre noise peaks -- grows as ``speed ** 1.5`` in amplitude (its sound power as
+    about ``v^3``), equal to the engine at 40 km/h: the crossover speed above which tyres
+    dominate a passing car.
+    """
     from scipy.signal import butter, sosfilt
 
+    if speed_mps is not None:
+        rpm = 1400.0 + 12.0 * 3.6 * float(speed_mps) if rpm is None else float(rpm)
+        road = (float(speed_mps) / (40.0 / 3.6)) ** 1.5 if road is None else float(road)
     rpm = float(rng.uniform(850, 1000)) if rpm is None else float(rpm)
+    road = 0.6 if road is None else float(road)
     t = np.arange(n) / sr
     swell = 1.0 + 0.2 * np.sin(2 * np.pi * t / 6.0 + rng.uniform(0, 2 * np.pi))
     fire_hz = rpm / 60.0 * cylinders / 2.0 * swell
@@ -582,7 +595,13 @@ def _car(
         y[i : i + length] += amp * kernels[k % cylinders]
     y = sosfilt(butter(4, min(2500.0, 0.45 * sr) / (sr / 2), output="sos"), y[:n])
     y /= max(rms(y), 1e-12)
-    noise = sosfilt(butter(2, 1200.0 / (sr / 2), output="sos"), pink_noise(n, rng, sr))
+    if speed_mps is None:
+        road_filter = butter(2, 1200.0 / (sr / 2), output="sos")
+    else:
+        road_filter = butter(
+            2, [500.0 / (sr / 2), min(2000.0, 0.45 * sr) / (sr / 2)], "bandpass", output="sos"
+        )
+    noise = sosfilt(road_filter, pink_noise(n, rng, sr))
     return y + road * noise / max(rms(noise), 1e-12)
 
 
