@@ -96,3 +96,22 @@ def test_source_audio_rejects_unknown_source():
     cues = hear(result.signal)
     with pytest.raises(Spa2vError, match="no source 5"):
         source_audio(result.signal, cues, 5)
+
+
+def test_one_source_of_a_spaced_pair_is_heard_without_the_downmix_comb():
+    # Pink noise 60 deg to the left of a 15 cm pair: the microphones hear it 0.38 ms
+    # apart, so their downmix has a notch at 1/(2 * 0.38 ms) = 1.3 kHz. The source's own
+    # audio (what the tagger hears) must be one microphone's, with no notch.
+    sim = simulate_static(60.0, 3.0, format="spaced", clip="noise", duration_s=2.0, sr=16000)
+    cues = hear(sim.signal)
+    assert len(cues.sources) == 1
+
+    def notch_depth_db(x: np.ndarray) -> float:
+        spec = np.abs(np.fft.rfft(x)) ** 2
+        f = np.fft.rfftfreq(x.size, 1 / 16000)
+        band = lambda lo, hi: float(np.mean(spec[(f > lo) & (f < hi)]))  # noqa: E731
+        return 10 * np.log10(band(1200, 1450) / band(700, 900))
+
+    assert notch_depth_db(sim.signal.samples.mean(axis=0)) < -8.0  # the comb is there
+    heard = source_audio(sim.signal, cues, cues.sources[0].source_id)
+    assert notch_depth_db(heard) > -4.0
