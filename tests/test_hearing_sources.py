@@ -100,11 +100,17 @@ def test_source_audio_isolates_each_source(fmt):
         assert 10 * np.log10(own / other) > 20.0, (fmt, track.source_id)
 
 
-def test_one_source_audio_is_the_downmix():
-    result = simulate_sources([(20.0, 2.0, "synth-flute")], format="spaced", sr=SR, duration_s=1.0)
+@pytest.mark.parametrize(
+    ("fmt", "az", "channel"), [("spaced", 20.0, 0), ("binaural", -20.0, 1), ("panned", 20.0, None)]
+)
+def test_one_source_audio_is_one_microphone_or_the_downmix(fmt, az, channel):
+    # Two microphones apart in time: the one on the source's side (no comb filter);
+    # panned stereo has no time difference, so its downmix is clean.
+    result = simulate_sources([(az, 2.0, "synth-flute")], format=fmt, sr=SR, duration_s=1.0)
     cues = hear(result.signal)
     audio = source_audio(result.signal, cues, 0)
-    assert np.allclose(audio, result.signal.mono())
+    expected = result.signal.mono() if channel is None else result.signal.samples[channel]
+    assert np.allclose(audio, expected)
 
 
 def _bench_scene(name: str) -> SimResult:

@@ -190,7 +190,7 @@ def hear(
 
     elevation = None
     if layout == "foa":
-        az, elevation, confidence = _foa_refine(spectrogram, labels, az.shape[0])
+        az, elevation, confidence = _foa_refine(finder, labels, az.shape[0])
 
     for k in range(az.shape[0]):
         source_power = np.where(labels == k, mix_power, 0.0)
@@ -224,14 +224,21 @@ def hear(
 
 
 def _foa_refine(
-    spectrogram: Spectrogram, labels: np.ndarray, n_sources: int
+    finder: dirn.DirectionFinder, labels: np.ndarray, n_sources: int
 ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Azimuth, elevation and confidence ``(K, T)`` of FOA sources from their bins'
-    directness-weighted intensity directions (:func:`direction.foa_source_directions`:
-    robust to the fixed-direction reverb of a few loud harmonics in a room)."""
-    usable = dirn.bin_weights(spectrogram.power[0], spectrogram.freqs_hz) > 0
-    usable &= dirn.band_mask(spectrogram.freqs_hz, "foa")[:, None]
-    return dirn.foa_source_directions(spectrogram.spec, usable, labels, n_sources)
+    intensity directions, weighted as the map's votes (directness and onset,
+    :func:`direction.foa_source_directions`: robust to the fixed-direction reverb of a
+    few loud harmonics in a room)."""
+    usable = (finder.weights > 0) & finder.band[:, None]
+    return dirn.foa_source_directions(
+        finder.sg.spec,
+        usable,
+        labels,
+        n_sources,
+        intensity=finder.intensity,
+        weight=finder.direct_weight,
+    )
 
 
 def _track(
