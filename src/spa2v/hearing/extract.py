@@ -328,6 +328,7 @@ def source_audios(
     *,
     mic_spacing_m: float = 0.15,
     pan_span_deg: float = dirn.DEFAULT_PAN_SPAN_DEG,
+    beamform: bool = False,
 ) -> dict[int, np.ndarray]:
     """Mono signal of each source (``source_ids``, default all) at ``signal.sr``.
 
@@ -341,6 +342,15 @@ def source_audios(
     resynthesised: a binary direction mask on the microphone that hears the source
     best, rather than on the downmix, which in a room holds more of the other sources'
     sound. The spectrogram and the bin assignment are computed once for all sources.
+
+    ``beamform=True`` uses the same bin assignment to steer a linear filter instead of
+    gating bins: per frequency, a mask-based MVDR beamformer (Souden's form,
+    ``w = (Phi_n^-1 Phi_s) u / trace(Phi_n^-1 Phi_s)``) from the spatial covariance of
+    the bins assigned to the source (``Phi_s``) and of all other bins (``Phi_n``),
+    referenced to the microphone of :func:`beam_towards` (W for FOA). It places a null
+    on the other sources' direct sound and, being time-invariant per frequency, leaves
+    no musical noise or missing bins: a quieter instrument next to a loud one keeps its
+    timbre (a binary mask leaves it unrecognisable).
     """
     ids = [t.source_id for t in cues.sources]
     wanted = ids if source_ids is None else list(source_ids)
@@ -361,6 +371,14 @@ def source_audios(
     out = {}
     for source_id in wanted:
         index = ids.index(source_id)
+        if beamform:
+            side = median_azimuth_deg(cues.sources[index])
+            reference = 0 if signal.layout == "foa" or side >= 0 else 1
+            filtered = mask_mvdr(spectrogram.spec, labels == index, reference)
+            out[source_id] = istft(
+                filtered, signal.sr, spectrogram.hop, spectrogram.n_fft, signal.n_samples
+            )
+            continue
         beam = beam_towards(samples, signal.layout, median_azimuth_deg(cues.sources[index]))
         beam_spec = stft(beam[None].astype(np.float32), signal.sr, cues.hop_s).spec[0]
         masked = np.where(labels == index, beam_spec, 0.0)
@@ -368,6 +386,39 @@ def source_audios(
             masked, signal.sr, spectrogram.hop, spectrogram.n_fft, signal.n_samples
         )
     return out
+
+
+def mask_mvdr(
+    spec: np.ndarray, own: np.ndarray, reference: int, loading: float = 1e-3
+) -> np.ndarray:
+    """One source's spectrogram ``(F, T)`` from a multichannel one ``(C, F, T)`` by a
+    mask-based MVDR beamformer (Souden's form), per frequency.
+
+    ``own`` ``(F, T)`` marks the source's bins; the spatial covariances of its bins
+    (``Phi_s``) and of all others (``Phi_n``, diagonally loaded by ``loading`` times its
+    trace: a stable inverse where the other sources are silent) give
+    ``w = (Phi_n^-1 Phi_s) u / trace(Phi_n^-1 Phi_s)``, ``u`` selecting channel
+    ``reference``. The filter nulls the other sources' direct sound and, being fixed per
+    frequency, leaves no musical noise or missing bins (a binary mask does).
+
+    >>> a, b = np.random.default_rng(0).standard_normal((2, 4, 60)) + 0j
+    >>> a[:, 30:], b[:, :30] = 0, 0  # a sounds first, then b
+    >>> spec = np.stack([a + b, a - b])  # a in phase at both microphones, b opposite
+    >>> bool(np.allclose(mask_mvdr(spec, np.abs(a) > 0, reference=0), a))  # b nulled
+    True
+    """
+    weights = own.astype(np.float32)
+    covariances = []
+    for weight in (weights, 1.0 - weights):
+        cov = np.einsum("ft,cft,dft->fcd", weight, spec, spec.conj(), optimize=True)
+        covariances.append(cov / np.maximum(weight.sum(axis=1), 1.0)[:, None, None])
+    phi_s, phi_n = covariances
+    load = loading * np.real(np.trace(phi_n, axis1=1, axis2=2)) + 1e-12
+    phi_n = phi_n + load[:, None, None] * np.eye(spec.shape[0])
+    ratio = np.linalg.solve(phi_n, phi_s)
+    trace = np.trace(ratio, axis1=1, axis2=2)
+    w = ratio[:, :, reference] / np.where(np.abs(trace) > 1e-12, trace, 1e-12)[:, None]
+    return np.einsum("fc,cft->ft", w.conj(), spec)
 
 
 def median_azimuth_deg(track: CueTrack) -> float:

@@ -1,7 +1,8 @@
 """Say what each heard source is: tag its own audio and map the classes to drawable nouns.
 
-For every :class:`~spa2v.hearing.cues.CueTrack`, the source's own signal (the
-direction-masked audio from :func:`spa2v.hearing.extract.source_audios`) is scored by a
+For every :class:`~spa2v.hearing.cues.CueTrack`, the source's own signal (with several
+sources, a beamformer steered by the direction mask:
+:func:`spa2v.hearing.extract.source_audios` with ``beamform=True``) is scored by a
 :class:`~spa2v.hearing.tagging.base.Tagger`; the scores are pooled over the patches
 where the source is active (a mix of mean and max), and decoded into up to ``top_k``
 labels with distinct nouns along the AudioSet ontology (:func:`labels_from_scores`:
@@ -9,13 +10,16 @@ a specific child rather than its generic parent, no parent of a class already
 labelled). When no drawable class is confident the source gets one honest ``unknown``
 label.
 
-Masking leaves artifacts ("musical noise", missing bins) that lower or blur the scores
-of a separated source. So with several sources each one is also heard through a simple
-beam toward it (the microphone channel on its side; a virtual cardioid for FOA), which
-keeps natural, artifact-free audio but still contains the other sources. The two are
-fused per class: ``max(masked, beam * share)``, where ``share`` is this source's part
-of the class's masked-audio scores over all sources -- the masked audio says *whose*
-a class is, the beam says *how clearly* it sounds.
+A binary direction mask leaves artifacts ("musical noise", missing bins) that make a
+quieter instrument next to a loud one unrecognisable; the mask-based MVDR beamformer
+uses the same bin assignment only to estimate where the other sources are, and nulls
+them with a linear filter per frequency (no artifacts, but in a room their reverb
+leaks through). Each source is also heard through a simple fixed beam toward it (the
+microphone channel on its side; a virtual cardioid for FOA), which still contains the
+other sources. The two are fused per class: ``max(separated, beam * share)``, where
+``share`` is this source's part of the class's separated-audio scores over all
+sources -- the separated audio says *whose* a class is, the beam says *how clearly* it
+sounds.
 
 Example
 -------
@@ -256,7 +260,7 @@ def tag_cues(
     out = copy.deepcopy(cues)
     masked = []
     names: list[str] = []
-    separated = source_audios(signal, cues)
+    separated = source_audios(signal, cues, beamform=True)
     for track in out.sources:
         audio = separated[track.source_id] * gain
         scores, names = pooled_scores(audio, signal.sr, tagger, track)
