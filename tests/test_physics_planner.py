@@ -222,6 +222,25 @@ def test_smoothing_bridges_gaps_and_motion_rules_use_class_priors():
     assert motion_from_tracks(drift, usually_moving=False) == "static"
 
 
+def test_level_and_drr_disagree_the_clearer_trend_wins():
+    base = {"az_start_deg": 0, "az_end_deg": 0}
+    # A source running up while it walks away in a hall: level +4 dB (noisy), DRR says
+    # 10 dB farther (steady) -> receding.
+    run_up = {**base, "level_trend_db": 4.0, "level_trend_r2": 0.4}
+    run_up |= {"distance_trend_db": -10.0, "distance_trend_r2": 0.8}
+    assert motion_from_tracks(run_up) == "receding"
+    # An aircraft leaving outdoors: level -11 dB (R^2 0.99); a DRR estimate near its
+    # floor drifts +4 dB (R^2 0.5) -> receding, not approaching.
+    leaving = {**base, "level_trend_db": -11.0, "level_trend_r2": 0.99}
+    leaving |= {"distance_trend_db": 4.0, "distance_trend_r2": 0.5}
+    assert motion_from_tracks(leaving) == "receding"
+    # They agree, or the level says nothing: the DRR decides.
+    assert motion_from_tracks({**leaving, "distance_trend_db": -4.0}) == "receding"
+    quiet = {**base, "level_trend_db": 0.5, "level_trend_r2": 0.1}
+    quiet |= {"distance_trend_db": 4.0, "distance_trend_r2": 0.5}
+    assert motion_from_tracks(quiet) == "approaching"
+
+
 def test_source_heard_high_up_is_drawn_as_its_flying_label():
     labels = [Label("Car", 0.5, "car", "vehicle"), Label("Aircraft", 0.2, "airplane", "aircraft")]
     cues = _hand_cues(np.full(80, 10.0), np.ones(80, bool), labels[0])
@@ -317,3 +336,12 @@ def test_label_posterior_factors_and_ranked_evidence():
     track = _hand_cues(np.full(40, 0.0), np.ones(40, bool), BUS).sources[0]
     track.labels = [ORGAN, BUS]
     assert choose_label(track) == (ORGAN, "")
+
+
+@pytest.mark.parametrize("noun", ["orchestra", "crowd", "choir", "ship"])
+def test_wide_objects_are_framed_whole(noun: str) -> None:
+    # From its typical distance a wide object spans at most half of the 90 deg frame,
+    # so its box keeps the heard position instead of being cut at both edges.
+    prior = class_prior(noun)
+    assert prior.width_m / (2 * prior.distance_m) <= 0.5 + 1e-9
+    assert class_prior("piano").distance_m == pytest.approx(3.5)  # narrow: family prior

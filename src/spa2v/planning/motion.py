@@ -33,7 +33,10 @@ HEARING_DEPTH_MIN_DB = 2.0
 #: in a room it follows the direct-to-reverberant ratio, which the source's own
 #: loudness does not change and the reverb does not flatten, so it decides over the
 #: level for classes that move: a change of at least this many dB (20 log10 of the
-#: distance ratio) with at least this R^2. In the open it is the level itself.
+#: distance ratio) with at least this R^2. In the open it is the level itself. When
+#: the level's own trend passes its rule with the other sign and is clearer (|dB| x
+#: R^2), the level wins: far beyond the critical distance the DRR estimate sits near its
+#: floor and drifts by a few dB.
 DISTANCE_RULE = (1.5, 0.15)
 #: An object planned as approaching/receding changes its distance by at least this
 #: (dB, 6 = twice as near/far over its span): the DRR saturates far from the source,
@@ -102,12 +105,18 @@ def motion_from_tracks(facts: dict[str, float], usually_moving: bool = True) -> 
     d_az = facts.get("az_trend_deg", facts["az_end_deg"] - facts["az_start_deg"])
     if abs(d_az) >= lateral_deg and facts.get("az_trend_r2", 1.0) >= lateral_r2:
         return "right-to-left" if d_az > 0 else "left-to-right"
-    if usually_moving and "distance_trend_db" in facts:
-        near_db, r2 = facts["distance_trend_db"], facts["distance_trend_r2"]
-        if abs(near_db) >= DISTANCE_RULE[0] and r2 >= DISTANCE_RULE[1]:
-            return "approaching" if near_db > 0 else "receding"
     trend_db, r2 = facts["level_trend_db"], facts["level_trend_r2"]
-    if any(abs(trend_db) >= min_db and r2 >= min_r2 for min_db, min_r2 in depth_rules):
+    level_says = any(abs(trend_db) >= min_db and r2 >= min_r2 for min_db, min_r2 in depth_rules)
+    if usually_moving and "distance_trend_db" in facts:
+        near_db, near_r2 = facts["distance_trend_db"], facts["distance_trend_r2"]
+        if abs(near_db) >= DISTANCE_RULE[0] and near_r2 >= DISTANCE_RULE[1]:
+            # When the two disagree, the clearer trend (size x steadiness) wins: a DRR
+            # estimate near its floor drifts a few dB, while a steady 11 dB fall of the
+            # level is a source going away.
+            disagree = level_says and (near_db > 0) != (trend_db > 0)
+            if not (disagree and abs(trend_db) * r2 > abs(near_db) * near_r2):
+                return "approaching" if near_db > 0 else "receding"
+    if level_says:
         return "approaching" if trend_db > 0 else "receding"
     return "static"
 

@@ -25,6 +25,9 @@ FAMILY_DISTANCE_M: dict[str, float] = {
 }
 INDOOR_DISTANCE_M = 3.5
 OUTDOOR_DISTANCE_M = 8.0
+#: Least typical distance per metre of an object's width: at ``d = width`` it spans half
+#: of the frame (:data:`spa2v.camera.HFOV_DEG` = 90 deg covers ``2 d``).
+FRAMING_DISTANCE_PER_WIDTH = 1.0
 
 
 @dataclass(frozen=True)
@@ -56,6 +59,10 @@ def class_prior(noun: str) -> ClassPrior:
     distance_m = FAMILY_DISTANCE_M.get(
         info.family, INDOOR_DISTANCE_M if indoor else OUTDOOR_DISTANCE_M
     )
+    # A camera frames the whole object: from at least its own width away it spans at
+    # most half of the 90 deg frame (an orchestra, a crowd or a ship is not filmed from
+    # a few metres, where its box would be cut at both edges and lose its position).
+    distance_m = max(distance_m, float(info.width_m) * FRAMING_DISTANCE_PER_WIDTH)
     return ClassPrior(
         noun=info.noun,
         family=info.family,
