@@ -78,10 +78,18 @@ def _check(name: str, fallback: str) -> str:
     )
 
 
+#: Window (s) over which a vehicle recording's own level is flattened: the motion heard
+#: is the simulated one (``sources.steady_level``).
+VEHICLE_STEADY_LEVEL_S = 0.5
+
+
 def _driving(name: str, speed_mps: float) -> dict:
-    """Parameters of a synthetic vehicle driving at ``speed_mps`` (engine speed and tyre
-    noise follow it); recordings play as recorded."""
-    return {"speed_mps": speed_mps} if SOURCES[name].origin == "synthetic" else {}
+    """Parameters of a vehicle driving at ``speed_mps``: a synthetic one's engine speed
+    and tyre noise follow it; a recording's own slow level changes (the recordist's
+    view of its motion) are flattened."""
+    if SOURCES[name].origin == "synthetic":
+        return {"speed_mps": speed_mps}
+    return {"steady_level_s": VEHICLE_STEADY_LEVEL_S}
 
 
 def _stage_instrument(rng: np.random.Generator, name: str, azimuth_deg: float) -> SourceSpec:

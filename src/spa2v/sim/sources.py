@@ -998,6 +998,33 @@ def _native(name: str, seed: int, params: dict) -> tuple[np.ndarray, int] | None
     return None
 
 
+def steady_level(
+    x: np.ndarray, sr: int, window_s: float = 0.5, range_db: float = 30.0
+) -> np.ndarray:
+    """``x`` with its slow level changes removed: divided by its RMS envelope over
+    ``window_s`` windows, keeping timbre and faster dynamics (firing pulses, rotor
+    beats). Parts more than ``range_db`` below the loudest are raised by at most that
+    much, so a silent tail stays quiet.
+
+    A recording of a vehicle carries the level changes of its own motion relative to
+    the recordist (opensfx's "Mach 1+ Jet take off" rises 28 dB as the jet runs up and
+    falls as it leaves, and looping it makes a saw-tooth); the simulator moves the
+    source itself, so the motion heard must be the simulated one.
+
+    >>> t = np.arange(16000) / 8000
+    >>> x = np.sin(2 * np.pi * 200 * t) * np.linspace(0.1, 1.0, t.size)  # +20 dB ramp
+    >>> def db(z): return round(20 * np.log10(rms(z[1000:3000]) / rms(z[13000:15000])))
+    >>> db(x), db(steady_level(x, 8000))  # start vs end, dB
+    (-12, -1)
+    """
+    from scipy.ndimage import uniform_filter1d
+
+    x = np.asarray(x, dtype=np.float64)
+    power = uniform_filter1d(x**2, max(1, round(window_s * sr)), mode="nearest")
+    envelope = np.sqrt(np.maximum(power, power.max() * 10 ** (-range_db / 10)))
+    return x / np.maximum(envelope, 1e-12)
+
+
 def dry_source(
     name: str,
     sr: int,
@@ -1011,13 +1038,18 @@ def dry_source(
     Synthetic sources are generated from ``seed`` (``params`` tunes them, e.g.
     ``{"f0": 440.0}`` for ``tone``); recordings and renders are resampled, trimmed of
     silence and looped with a cross-fade, starting ``offset_s`` into the clip.
+    ``params={"steady_level_s": w}`` first flattens a recording's level over ``w``-second
+    windows (:func:`steady_level`).
     """
     params = dict(params or {})
+    steady_s = params.pop("steady_level_s", None)
     rng = np.random.default_rng(seed)
     if name in _SYNTH:
         y = _SYNTH[name](n_samples, sr, rng, **params)
     else:
         x, r = _native(name, seed, params)
+        if steady_s:
+            x = steady_level(x, r, float(steady_s))
         x = resample(x, r, sr)
         y = fit_length(x, n_samples, sr, offset=round(offset_s * sr))
     s = rms(y)
