@@ -58,7 +58,7 @@ class Position:
 def azimuth_to_x(azimuth_deg: float | np.ndarray) -> float | np.ndarray:
     """Horizontal image position (0 = left edge, 1 = right edge) of a direction.
 
-    >>> round(azimuth_to_x(30.0), 3)
+    >>> round(float(azimuth_to_x(30.0)), 3)
     0.211
     """
     return 0.5 - 0.5 * np.tan(np.radians(azimuth_deg)) / TAN_H
