@@ -515,7 +515,8 @@ class DirectionFinder:
                 # intensity in a room - pull the peak 20-40 deg off; diffuse noise bins
                 # have low directness, so equal votes do not drown a quieter dry source;
                 # the onset term keeps a reverberant steady note's bins out.
-                self.direct_weight = foa_direct_weight(intensity, foa_energy(spec))
+                self.energy = foa_energy(spec)
+                self.direct_weight = foa_direct_weight(intensity, self.energy)
                 vote = (self.weights > 0) * self.direct_weight
             self.vote = np.where(self.band[:, None], vote, 0.0)
 
@@ -529,6 +530,36 @@ class DirectionFinder:
             return score if self.ild_map is None else score + self.ild_map
         vote = self.vote if keep is None else self.vote * keep
         return histogram_map(self.bin_az, vote, self.grid, circular=self.circular)
+
+    def onset_map(self) -> np.ndarray | None:
+        """Direction map ``(A,)`` of the clip's onsets, pooled over all frames.
+
+        Every usable bin votes with its onset share squared (:func:`foa_onset` of the
+        mixture's power, :data:`ONSET_POWER`): the direct sound of a new note or of a
+        rise in level arrives before its reverb, so these bins point at their source
+        even beyond the critical distance, where a steady note's bins point wherever
+        the room's fixed mix of direct sound and reverb puts them. Phase maps: the
+        PHAT agreement summed over the bins and frames; FOA: the histogram of the
+        bins' intensity azimuths, weighted by directness^p x onset^q (without the
+        steady term of :func:`foa_direct_weight`). Normalised by the total onset
+        weight, so a single source scores ~1 at its direction (FOA: the kernel peak).
+        """
+        if self.layout in ("spaced", "binaural"):
+            power = self.sg.power.mean(axis=0)[self.band]
+            usable = self.weights[self.band] > 0
+            gate = usable * _int_power(foa_onset(power).astype(np.float32), ONSET_POWER)
+            steer = np.exp(-1j * self.band_ipd).astype(np.complex64)
+            pooled = ((gate * self.unit).sum(axis=1) @ steer.T).real
+            return pooled / max(float(gate.sum()), 1e-20)
+        if self.layout != "foa":
+            return None  # panned: level differences, no precedence to use
+        d = foa_directness(self.intensity, self.energy).astype(np.float32)
+        onset = _int_power(foa_onset(self.energy).astype(np.float32), ONSET_POWER)
+        vote = (self.weights > 0) * self.band[:, None] * _int_power(d, DIRECTNESS_POWER) * onset
+        # All bins of all frames in one histogram ("frame").
+        return histogram_map(
+            self.bin_az.reshape(-1, 1), vote.reshape(-1, 1), self.grid, circular=True
+        )[0]
 
     def misfit(self, source_az_deg: np.ndarray, band_only: bool = False) -> np.ndarray:
         """How badly each bin fits each source, ``(K, F, T)`` (lower is better).

@@ -164,6 +164,7 @@ def hear(
             finder.residual,
             finder.min_source_peak,
             finder.circular,
+            onset_map=finder.onset_map,
         )
         az, height = track_sources(dmap, finder.grid, centres, finder.circular)
         confidence = np.clip(height / finder.perfect, 0.0, 1.0)
