@@ -83,13 +83,23 @@ def _check(name: str, fallback: str) -> str:
 VEHICLE_STEADY_LEVEL_S = 0.5
 
 
-def _driving(name: str, speed_mps: float) -> dict:
-    """Parameters of a vehicle driving at ``speed_mps``: a synthetic one's engine speed
-    and tyre noise follow it; a recording's own slow level changes (the recordist's
-    view of its motion) are flattened."""
-    if SOURCES[name].origin == "synthetic":
-        return {"speed_mps": speed_mps}
-    return {"steady_level_s": VEHICLE_STEADY_LEVEL_S}
+def _vehicle(
+    rng: np.random.Generator, name: str, traj, speed_mps: float, flying: bool
+) -> SourceSpec:
+    """A vehicle on ``traj``: -12 to -8 dB at 1 m (aircraft +6 dB), starting in the first
+    second of its clip (drawn in that order). A synthetic vehicle's engine speed and
+    tyre noise follow ``speed_mps``; a recording's own slow level changes (the
+    recordist's view of its motion) are flattened."""
+    level = float(rng.uniform(-12, -8)) + (6.0 if flying else 0.0)
+    synthetic = SOURCES[name].origin == "synthetic"
+    params = {"speed_mps": speed_mps} if synthetic else {"steady_level_s": VEHICLE_STEADY_LEVEL_S}
+    return SourceSpec(name, traj, level_db=level, offset_s=float(rng.uniform(0, 1)), params=params)
+
+
+def _vehicle_background(noun: str, flying: bool, road: str) -> str:
+    if flying:
+        return "the sky over a field"
+    return "a railway" if noun == "train" else road
 
 
 def _stage_instrument(rng: np.random.Generator, name: str, azimuth_deg: float) -> SourceSpec:
@@ -170,19 +180,8 @@ def _base_scenes(seed: int, variant: int, scene_type: str, duration_s: float, fa
             height = float(rng.uniform(15, 35)) if flying else 0.0
             tc = duration_s / 2 + float(rng.uniform(-0.3, 0.3))
             traj = crossing(closest, speed, direction, tc, float(rng.uniform(-8, 8)), height)
-            level = float(rng.uniform(-12, -8)) + (6.0 if flying else 0.0)
-            src = SourceSpec(
-                name,
-                traj,
-                level_db=level,
-                offset_s=float(rng.uniform(0, 1)),
-                params=_driving(name, speed),
-            )
-            bg = (
-                "the sky over a field"
-                if flying
-                else ("a railway" if info.noun == "train" else "a street")
-            )
+            src = _vehicle(rng, name, traj, speed, flying)
+            bg = _vehicle_background(info.noun, flying, road="a street")
             out.append((f"{scene_type}-v{variant}-{direction}-{name}", "outdoor", bg, [src]))
     elif scene_type == "moving-depth":
         for motion in ("approaching", "receding"):
@@ -196,21 +195,8 @@ def _base_scenes(seed: int, variant: int, scene_type: str, duration_s: float, fa
             far = near + speed * duration_s
             start, end = (far, near) if motion == "approaching" else (near, far)
             traj = radial(az, start, end, duration_s, height)
-            level = float(rng.uniform(-12, -8)) + (6.0 if flying else 0.0)
-            src = SourceSpec(
-                name,
-                traj,
-                level_db=level,
-                offset_s=float(rng.uniform(0, 1)),
-                params=_driving(name, speed),
-            )
-            bg = (
-                "the sky over a field"
-                if flying
-                else "a railway"
-                if info.noun == "train"
-                else "a road"
-            )
+            src = _vehicle(rng, name, traj, speed, flying)
+            bg = _vehicle_background(info.noun, flying, road="a road")
             out.append((f"{scene_type}-v{variant}-{motion}-{name}", "outdoor", bg, [src]))
     else:  # pragma: no cover - guarded by the caller
         raise ValueError(scene_type)
