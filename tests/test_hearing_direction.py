@@ -170,12 +170,12 @@ def test_foa_room_two_instruments_both_found():
             assert err <= 10.0, (clip_a, clip_b, seed, az, found)
 
 
-def test_foa_onset_and_direct_weight():
-    from spa2v.hearing.direction import foa_direct_weight, foa_energy, foa_intensity, foa_onset
+def test_onset_share_and_foa_direct_weight():
+    from spa2v.hearing.direction import foa_direct_weight, foa_energy, foa_intensity, onset_share
 
     # A rising bin is all new, a steady or decaying one not at all.
     energy = np.array([[1.0, 4.0, 4.0, 2.0]])
-    assert np.allclose(foa_onset(energy), [[0.0, 0.75, 0.0, 0.0]])
+    assert np.allclose(onset_share(energy), [[0.0, 0.75, 0.0, 0.0]])
     # A steady plane wave votes fully; the same level of a steady fixed mix whose
     # directness is 0.9 (a harmonic's room reverb) almost not at all, unless it is new.
     az = np.radians(30.0)

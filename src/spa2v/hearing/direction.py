@@ -76,7 +76,7 @@ HISTOGRAM_SIGMA_DEG = 3.0
 #: deg for the magnitude-weighted votes with purity^16 used before.
 DIRECTNESS_POWER = 8
 #: Exponent of the FOA onset weight: a bin's vote is scaled by ``onset^q``, the share of
-#: its energy that was not there one frame before (:func:`foa_onset`). Beyond the
+#: its energy that was not there one frame before (:func:`onset_share`). Beyond the
 #: critical distance a steady note's reverb is a fixed, coherent copy of its direct
 #: sound at the same frequency, so nothing in one bin tells them apart - but the reverb
 #: lags: the direct sound of a new note (or of any rise in level) reaches the listener
@@ -249,14 +249,14 @@ def foa_directness(
     return np.clip(ratio, 0.0, 1.0)
 
 
-def foa_onset(energy: np.ndarray) -> np.ndarray:
+def onset_share(energy: np.ndarray) -> np.ndarray:
     """Onset share ``(F, T)`` in [0, 1]: the part of each bin's energy that is new since
     the frame before, ``max(0, 1 - E[t-1] / E[t])`` (0 in the first frame).
 
     Reverb prolongs what was already sounding, so it holds little of a bin's energy
     while that energy rises; a steady or decaying bin scores 0.
 
-    >>> foa_onset(np.array([[1.0, 4.0, 4.0, 1.0]])).tolist()
+    >>> onset_share(np.array([[1.0, 4.0, 4.0, 1.0]])).tolist()
     [[0.0, 0.75, 0.0, 0.0]]
     """
     before = np.concatenate([energy[:, :1], energy[:, :-1]], axis=1)
@@ -276,11 +276,20 @@ def _int_power(x: np.ndarray, n: int) -> np.ndarray:
     return result
 
 
+def direct_weight(directness: np.ndarray, onset: np.ndarray) -> np.ndarray:
+    """``d^p * max(onset^q, d^s)`` per bin from the directness ``d`` and the onset share
+    (see :func:`foa_direct_weight`)."""
+    steady = _int_power(directness, STEADY_POWER)
+    return _int_power(directness, DIRECTNESS_POWER) * np.maximum(
+        _int_power(onset, ONSET_POWER), steady
+    )
+
+
 def foa_direct_weight(intensity: np.ndarray, energy: np.ndarray) -> np.ndarray:
     """How surely each bin ``(F, T)`` holds one source's direct sound, in [0, 1]:
     ``d^p * max(onset^q, d^s)`` (:data:`DIRECTNESS_POWER`, :data:`ONSET_POWER`,
     :data:`STEADY_POWER`) from the directness ``d`` (:func:`foa_directness`) and the
-    onset share (:func:`foa_onset`).
+    onset share (:func:`onset_share`).
 
     A bin counts if it is a plane wave and either new (an onset: the direct sound leads
     its reverb) or so exactly a plane wave that nothing else can be in it (a dry steady
@@ -291,10 +300,10 @@ def foa_direct_weight(intensity: np.ndarray, energy: np.ndarray) -> np.ndarray:
     >>> foa_direct_weight(foa_intensity(spec), foa_energy(spec)).round(2).tolist()
     [[1.0, 1.0, 1.0]]
     """
-    d = foa_directness(intensity, energy).astype(np.float32)
-    onset = foa_onset(energy).astype(np.float32)
-    steady = _int_power(d, STEADY_POWER)
-    return _int_power(d, DIRECTNESS_POWER) * np.maximum(_int_power(onset, ONSET_POWER), steady)
+    return direct_weight(
+        foa_directness(intensity, energy).astype(np.float32),
+        onset_share(energy).astype(np.float32),
+    )
 
 
 def foa_source_directions(
@@ -515,8 +524,10 @@ class DirectionFinder:
                 # intensity in a room - pull the peak 20-40 deg off; diffuse noise bins
                 # have low directness, so equal votes do not drown a quieter dry source;
                 # the onset term keeps a reverberant steady note's bins out.
-                self.energy = foa_energy(spec)
-                self.direct_weight = foa_direct_weight(intensity, self.energy)
+                energy = foa_energy(spec)
+                self.directness = foa_directness(intensity, energy).astype(np.float32)
+                self.onset = onset_share(energy).astype(np.float32)
+                self.direct_weight = direct_weight(self.directness, self.onset)
                 vote = (self.weights > 0) * self.direct_weight
             self.vote = np.where(self.band[:, None], vote, 0.0)
 
@@ -534,7 +545,7 @@ class DirectionFinder:
     def onset_map(self) -> np.ndarray | None:
         """Direction map ``(A,)`` of the clip's onsets, pooled over all frames.
 
-        Every usable bin votes with its onset share squared (:func:`foa_onset` of the
+        Every usable bin votes with its onset share squared (:func:`onset_share` of the
         mixture's power, :data:`ONSET_POWER`): the direct sound of a new note or of a
         rise in level arrives before its reverb, so these bins point at their source
         even beyond the critical distance, where a steady note's bins point wherever
@@ -547,15 +558,17 @@ class DirectionFinder:
         if self.layout in ("spaced", "binaural"):
             power = self.sg.power.mean(axis=0)[self.band]
             usable = self.weights[self.band] > 0
-            gate = usable * _int_power(foa_onset(power).astype(np.float32), ONSET_POWER)
+            gate = usable * _int_power(onset_share(power).astype(np.float32), ONSET_POWER)
             steer = np.exp(-1j * self.band_ipd).astype(np.complex64)
             pooled = ((gate * self.unit).sum(axis=1) @ steer.T).real
             return pooled / max(float(gate.sum()), 1e-20)
         if self.layout != "foa":
             return None  # panned: level differences, no precedence to use
-        d = foa_directness(self.intensity, self.energy).astype(np.float32)
-        onset = _int_power(foa_onset(self.energy).astype(np.float32), ONSET_POWER)
-        vote = (self.weights > 0) * self.band[:, None] * _int_power(d, DIRECTNESS_POWER) * onset
+        # The votes of the map without their steady term, from the bins' stored
+        # directness and onset share.
+        onset = _int_power(self.onset, ONSET_POWER)
+        directness = _int_power(self.directness, DIRECTNESS_POWER)
+        vote = (self.weights > 0) * self.band[:, None] * directness * onset
         # All bins of all frames in one histogram ("frame").
         return histogram_map(
             self.bin_az.reshape(-1, 1), vote.reshape(-1, 1), self.grid, circular=True
