@@ -373,8 +373,8 @@ def source_audios(
     for source_id in wanted:
         index = ids.index(source_id)
         if beamform:
-            side = median_azimuth_deg(cues.sources[index])
-            reference = 0 if signal.layout == "foa" or side >= 0 else 1
+            azimuth = median_azimuth_deg(cues.sources[index])
+            reference = 0 if signal.layout == "foa" else side_channel(azimuth)  # W for FOA
             filtered = mask_mvdr(spectrogram.spec, labels == index, reference)
             out[source_id] = istft(
                 filtered, signal.sr, spectrogram.hop, spectrogram.n_fft, signal.n_samples
@@ -446,5 +446,11 @@ def beam_towards(samples: np.ndarray, layout: str, azimuth_deg: float) -> np.nda
         az = np.radians(azimuth_deg)
         return 0.5 * (samples[0] + np.cos(az) * samples[3] + np.sin(az) * samples[1])
     if samples.shape[0] == 2:
-        return samples[0] if azimuth_deg >= 0 else samples[1]
+        return samples[side_channel(azimuth_deg)]
     return samples.mean(axis=0)
+
+
+def side_channel(azimuth_deg: float) -> int:
+    """The channel of a stereo pair on the side of ``azimuth_deg``: 0 (left) for a
+    source on the left or straight ahead, 1 (right) otherwise."""
+    return 0 if azimuth_deg >= 0 else 1
