@@ -258,17 +258,17 @@ def tag_cues(
     # One gain for the whole recording: sources and leaks keep their relative levels.
     gain = peak_gain(signal.samples)
     out = copy.deepcopy(cues)
-    masked = []
+    separated_scores = []
     names: list[str] = []
     separated = source_audios(signal, cues, beamform=True)
     for track in out.sources:
         audio = separated[track.source_id] * gain
         scores, names = pooled_scores(audio, signal.sr, tagger, track)
-        masked.append(scores)
+        separated_scores.append(scores)
     if len(out.sources) > 1:
-        share = np.array(masked) / np.maximum(np.sum(masked, axis=0), 1e-6)
+        share = np.array(separated_scores) / np.maximum(np.sum(separated_scores, axis=0), 1e-6)
     for index, track in enumerate(out.sources):
-        scores = masked[index]
+        scores = separated_scores[index]
         if len(out.sources) > 1:
             beam = beam_towards(signal.samples, signal.layout, median_azimuth_deg(track))
             beam = beam * gain
