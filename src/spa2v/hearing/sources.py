@@ -218,12 +218,9 @@ def _onset_confirms(
         near = np.flatnonzero(_angle_diff(az_grid_deg, azimuth_deg) <= MIN_SEPARATION_DEG / 2)
         best = near[np.argmax(pooled[near])]
         n_az = az_grid_deg.size
-        lo, hi = (
-            (best - 1) % n_az if circular else best - 1,
-            (best + 1) % n_az if circular else best + 1,
-        )
-        if not circular and (lo < 0 or hi >= n_az):
+        if not circular and best in (0, n_az - 1):
             return False  # at the grid's edge: the slope of something else
+        lo, hi = (best - 1) % n_az, (best + 1) % n_az
         if pooled[best] < max(pooled[lo], pooled[hi]):
             return False  # the side of another peak, not a peak
         return bool(pooled[best] >= MIN_ONSET_SHARE * pooled.max())
