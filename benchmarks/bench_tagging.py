@@ -102,8 +102,8 @@ def bench_speed() -> None:
 
 def bench_pairs() -> None:
     from spa2v.hearing.extract import hear
-    from spa2v.hearing.tagging.classes import noun_info
     from spa2v.hearing.tagging.tag import tag_cues
+    from spa2v.nouns import noun_info
     from spa2v.sim import simulate_sources
     from spa2v.sim.sources import source_info
 

@@ -14,7 +14,10 @@ from spa2v.errors import BackendUnavailableError
 from spa2v.hearing.extract import beam_towards, hear, source_audio
 from spa2v.hearing.tagging import melspec, model_files
 from spa2v.hearing.tagging.base import Tagger, get_tagger
-from spa2v.hearing.tagging.classes import (
+from spa2v.hearing.tagging.tag import labels_from_scores, pool_scores, tag_audio, tag_cues
+from spa2v.interfaces.cli import main
+from spa2v.io.signal import Signal
+from spa2v.nouns import (
     ancestors,
     class_table,
     class_to_noun,
@@ -24,9 +27,6 @@ from spa2v.hearing.tagging.classes import (
     noun_info,
     noun_table,
 )
-from spa2v.hearing.tagging.tag import labels_from_scores, pool_scores, tag_audio, tag_cues
-from spa2v.interfaces.cli import main
-from spa2v.io.signal import Signal
 from spa2v.sim import simulate_sources
 from spa2v.sim.sources import dry_source, source_info
 

@@ -266,7 +266,7 @@ def accepted_nouns(noun: str, accept_labels: Iterable[str]) -> tuple[str, ...]:
     Generic parent classes ("Vehicle", "Musical instrument") are left out: their nouns
     ("car", "musician") would accept a car drawn for a helicopter.
     """
-    from spa2v.hearing.tagging.classes import class_to_noun, generic_classes
+    from spa2v.nouns import class_to_noun, generic_classes
 
     nouns = [noun]
     for label in accept_labels:

@@ -293,7 +293,7 @@ def truth_layout(result: Any, fps: float = 8.0) -> Any:
 
     An object is listed in a keyframe while it sounds and is in view, as the planners do.
     """
-    from spa2v.hearing.tagging.classes import noun_info
+    from spa2v.nouns import noun_info
     from spa2v.planning.captions import object_phrase, position_word, scene_caption
     from spa2v.planning.physics import keyframe_times
     from spa2v.planning.vsl import MOTIONS, parse_vsl

@@ -2,13 +2,15 @@
 size, whether it flies or usually moves, where it lives and how far away it usually is.
 
 The numbers come from the tagging module's noun table
-(:func:`spa2v.hearing.tagging.classes.noun_info`); the typical distances by family are
+(:func:`spa2v.nouns.noun_info`); the typical distances by family are
 the planner's own (a piano across a room, a car across a street).
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+
+from spa2v.nouns import noun_info
 
 # Typical horizontal distance (m) of a source by class family, used to anchor the
 # relative 1/r distance. Indoor sources default to a room-sized distance, outdoor ones
@@ -50,8 +52,6 @@ def class_prior(noun: str) -> ClassPrior:
 
     Unknown nouns get a generic 1 m object (the class table's fallback).
     """
-    from spa2v.hearing.tagging.classes import noun_info
-
     if noun in ("", "unknown"):
         return ClassPrior("sound source", "unknown", 1.0, 1.0, False, False, "an open space", 4.0)
     info = noun_info(noun)  # unknown nouns get a generic 1 m object

@@ -28,7 +28,7 @@ from dataclasses import dataclass
 import numpy as np
 from PIL import Image, ImageDraw, ImageFont
 
-from spa2v.hearing.tagging.classes import noun_info
+from spa2v.nouns import noun_info
 from spa2v.planning.vsl import VSL
 from spa2v.rendering import DEFAULT_FPS, DEFAULT_SIZE
 from spa2v.rendering.background import render_background

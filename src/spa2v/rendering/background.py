@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from spa2v.camera import CAMERA_HEIGHT_M, TAN_H
+from spa2v.nouns import noun_info
 
 _INDOOR_WORDS = (
     "room",
@@ -105,19 +106,9 @@ def classify_scene(background: str, object_nouns: Iterable[str] = ()) -> Scene:
 
 
 def _objects_mostly_indoor(nouns: Iterable[str]) -> bool:
-    """Majority vote of the class table's ``indoor`` flag; outdoors when unknown."""
-    votes: list[bool] = []
-    try:
-        from spa2v.hearing.tagging.classes import noun_info
-    except ImportError:
-        return False
-    for noun in nouns:
-        try:
-            info = noun_info(noun)
-        except (KeyError, LookupError):
-            continue
-        if info is not None and getattr(info, "indoor", None) is not None:
-            votes.append(bool(info.indoor))
+    """Majority vote of the noun table's ``indoor`` flag (unknown nouns count as outdoor);
+    outdoors when there are no nouns."""
+    votes = [noun_info(noun).indoor for noun in nouns]
     return bool(votes) and sum(votes) > len(votes) / 2
 
 

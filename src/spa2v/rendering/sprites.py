@@ -21,6 +21,8 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw, ImageFont
 
+from spa2v.nouns import noun_info
+
 log = logging.getLogger(__name__)
 
 #: Where Debian/Ubuntu's ``fonts-noto-color-emoji`` puts its font.
@@ -31,38 +33,6 @@ EMOJI_FONT_PATHS = (
 )
 #: Noto Color Emoji is a bitmap font with a single strike at this size.
 EMOJI_FONT_SIZE_PX = 109
-
-#: Fallback emoji when the class table is not available or has no emoji for a noun.
-_DEFAULT_EMOJI = {
-    "car": "🚗",
-    "bus": "🚌",
-    "truck": "🚚",
-    "motorcycle": "🏍️",
-    "bicycle": "🚲",
-    "train": "🚂",
-    "airplane": "✈️",
-    "aircraft": "✈️",
-    "helicopter": "🚁",
-    "dog": "🐕",
-    "cat": "🐈",
-    "bird": "🐦",
-    "cow": "🐄",
-    "horse": "🐎",
-    "person": "🧍",
-    "man": "🧍",
-    "woman": "🧍",
-    "piano": "🎹",
-    "violin": "🎻",
-    "guitar": "🎸",
-    "drum": "🥁",
-    "drums": "🥁",
-    "trumpet": "🎺",
-    "saxophone": "🎷",
-    "bell": "🔔",
-    "phone": "📱",
-    "clock": "🕰️",
-}
-
 
 #: Noto glyphs drawn facing RIGHT (most vehicles and animals face left); front views
 #: such as 🚆 have no side and are never mirrored.
@@ -97,17 +67,8 @@ def emoji_font() -> ImageFont.FreeTypeFont | None:
 
 
 def sprite_info(noun: str) -> SpriteInfo:
-    """Look up the emoji for a noun in the class table (fallback: a built-in table)."""
-    emoji: str | None = None
-    try:
-        from spa2v.hearing.tagging.classes import noun_info
-
-        info = noun_info(noun)
-        emoji = getattr(info, "emoji", None) if info is not None else None
-    except (ImportError, KeyError, LookupError):
-        emoji = None
-    if not emoji:
-        emoji = _DEFAULT_EMOJI.get(noun.strip().lower())
+    """Look up the emoji for a noun in the noun table (a speaker for an unknown noun)."""
+    emoji = noun_info(noun).emoji
     base = (emoji or "").replace("\ufe0f", "")  # drop the emoji-presentation selector
     return SpriteInfo(
         noun=noun,

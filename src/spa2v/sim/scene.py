@@ -42,6 +42,7 @@ import numpy as np
 from spa2v.camera import CAMERA_HEIGHT_M, Box, Position, project_box
 from spa2v.errors import Spa2vError
 from spa2v.io.signal import Signal
+from spa2v.nouns import noun_info
 from spa2v.sim import hrtf as _hrtf
 from spa2v.sim import room as _room
 from spa2v.sim._util import SPEED_OF_SOUND, resample
@@ -66,38 +67,12 @@ FORMATS = ("binaural", "spaced", "panned", "foa", "mono")
 N_CHANNELS = {"binaural": 2, "spaced": 2, "panned": 2, "foa": 4, "mono": 1}
 LISTENER = np.array([0.0, 0.0, CAMERA_HEIGHT_M])
 
-# Used only when spa2v.hearing.tagging.classes is not importable.
-_FALLBACK_SIZES: dict[str, tuple[float, float, bool]] = {
-    "person": (0.5, 1.7, False),
-    "car": (4.5, 1.5, False),
-    "truck": (8.0, 3.2, False),
-    "bus": (12.0, 3.2, False),
-    "train": (25.0, 4.0, False),
-    "airplane": (35.0, 10.0, True),
-    "helicopter": (12.0, 4.0, True),
-    "motorcycle": (2.2, 1.3, False),
-    "piano": (1.5, 1.0, False),
-    "violin": (0.6, 0.2, False),
-    "guitar": (1.0, 0.4, False),
-    "trumpet": (0.5, 0.2, False),
-    "flute": (0.7, 0.1, False),
-    "drum kit": (0.6, 0.6, False),
-    "cello": (0.5, 1.2, False),
-    "dog": (0.8, 0.6, False),
-    "bird": (0.3, 0.2, True),
-}
-
 
 def noun_size(noun: str) -> tuple[float, float, bool]:
-    """(width_m, height_m, flying) of a visual noun, from the tagging module's noun
-    table (:func:`spa2v.hearing.tagging.classes.noun_info`) with a local fallback."""
-    try:
-        from spa2v.hearing.tagging.classes import noun_info
-
-        info = noun_info(noun)
-        return float(info.width_m), float(info.height_m), bool(info.flying)
-    except Exception:  # not there yet / unknown noun
-        return _FALLBACK_SIZES.get(noun.strip().lower(), (1.0, 1.0, False))
+    """(width_m, height_m, flying) of a visual noun, from the noun table
+    (:func:`spa2v.nouns.noun_info`; 1 m x 1 m, not flying, for an unknown noun)."""
+    info = noun_info(noun)
+    return float(info.width_m), float(info.height_m), bool(info.flying)
 
 
 # ---------------------------------------------------------------------------

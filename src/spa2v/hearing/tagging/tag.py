@@ -37,15 +37,15 @@ import numpy as np
 from spa2v.hearing.cues import Cues, CueTrack, Label
 from spa2v.hearing.extract import beam_towards, median_azimuth_deg, source_audios
 from spa2v.hearing.tagging.base import TagFrames, Tagger, get_tagger
-from spa2v.hearing.tagging.classes import (
+from spa2v.hearing.tagging.melspec import peak_gain
+from spa2v.io.signal import Signal
+from spa2v.nouns import (
     UNKNOWN_FAMILY,
     ancestors,
     category_nouns,
     class_to_noun,
     generic_classes,
 )
-from spa2v.hearing.tagging.melspec import peak_gain
-from spa2v.io.signal import Signal
 
 #: A drawable class must score at least this (after pooling) to become a label. The
 #: 8-bit model's probabilities move in coarse steps; 0.1 keeps faint guesses out.
@@ -113,7 +113,7 @@ def labels_from_scores(
 ) -> list[Label]:
     """Up to ``top_k`` labels with distinct nouns from pooled class scores, best first.
 
-    The AudioSet ontology (``classes.ancestors``) decides what a score is evidence for.
+    The AudioSet ontology (``spa2v.nouns.ancestors``) decides what a score is evidence for.
     Classes are visited from the highest score down:
 
     - a specific drawable class ("Sheep", "Helicopter") becomes a label when it scores
@@ -125,7 +125,7 @@ def labels_from_scores(
     - a parent of a class already labelled adds nothing there: the child explains it;
     - generic parents then fill the slots left over, best first: a *weak guess* with its
       own noun when no label explains it; when one does, only a noun that names the
-      child's kind (``classes.category_nouns``: "dog" -> also "animal").
+      child's kind (``spa2v.nouns.category_nouns``: "dog" -> also "animal").
 
     Non-visual classes (music genres, noise, generic sounds) never become labels.
     Returns ``[Label("unknown", ...)]`` when no drawable class qualifies.

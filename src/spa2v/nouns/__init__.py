@@ -1,4 +1,8 @@
-"""AudioSet class -> drawable noun, and per-noun priors for planning and rendering.
+"""AudioSet class -> drawable noun, and per-noun priors (sizes, emoji, scenes, families).
+
+The one home of the noun knowledge that every layer uses: the tagger maps classes to
+nouns, the planner sizes and places them, the renderers draw them, the simulator and the
+benchmark build and score scenes with them. It imports nothing from the package.
 
 Two small tables ship beside this module:
 
