@@ -91,3 +91,10 @@ def test_bad_arguments_raise_user_errors(run_result: api.RunResult, left_source:
     with pytest.raises(OutputError, match=r"\.mp4"):
         api.render(run_result.vsl, left_source, left_source.with_name("bad.gif"))
     assert not out.exists()
+
+
+def test_every_name_the_package_exports_exists() -> None:
+    import spa2v
+
+    for name in spa2v.__all__:
+        assert getattr(spa2v, name) is not None, name

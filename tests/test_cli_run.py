@@ -124,7 +124,7 @@ def test_render_rejects_a_missing_audio_file(tmp_path: Path, capsys: pytest.Capt
     missing = tmp_path / "missing.wav"
     code = main(["render", str(layout), "--audio", str(missing), "-o", str(tmp_path / "o.mp4")])
     err = one_line_error(capsys, code)
-    assert "not found" in err and "missing.wav" in err
+    assert "does not exist" in err and "missing.wav" in err
     assert no_video_left(tmp_path)
 
 

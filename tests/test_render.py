@@ -317,3 +317,46 @@ def test_storyboard_panels_are_spread_over_the_clip(car_video: dict, tmp_path: P
         car_video["video"], tmp_path / "two.png", n_panels=2, columns=2
     )
     assert Image.open(out).size[0] > 2 * 512
+
+
+@pytest.mark.parametrize("sr", [192_000, 37_800])
+def test_audio_at_a_rate_aac_cannot_encode_is_resampled_for_the_mux(
+    tmp_path: Path, sr: int
+) -> None:
+    t = np.arange(round(0.6 * sr)) / sr
+    sf.write(tmp_path / "hi.wav", 0.3 * np.sin(2 * np.pi * 440 * t), sr)
+    out = api.render(car_layout(0.6), tmp_path / "hi.wav", tmp_path / "hi.mp4")
+    audio, out_sr = decode_audio(out)
+    assert out_sr in (44_100, 48_000, 96_000)
+    assert abs(audio.shape[1] / out_sr - 0.6) < 0.05
+    assert 0.2 < np.abs(audio).max() < 0.4  # the tone survived the resampling
+
+
+def test_a_layout_shorter_than_its_audio_still_gives_a_video_as_long_as_the_audio(
+    tmp_path: Path,
+) -> None:
+    make_audio(tmp_path / "clip.wav", 2.0)
+    calls: list[tuple[str, int, int]] = []
+    api.render(
+        car_layout(0.5),
+        tmp_path / "clip.wav",
+        tmp_path / "v.mp4",
+        fps=FPS,
+        progress=lambda *call: calls.append(call),
+    )
+    frames, _, _ = decode_video(tmp_path / "v.mp4")
+    assert len(frames) == n_video_frames(2.0, FPS)
+    last = [c for c in calls if c[0] == "render"][-1]
+    assert last[1] == last[2] == len(frames)  # the bar counts only frames written
+
+
+@pytest.mark.parametrize("n_channels", [3, 5, 6])
+def test_render_refuses_audio_that_run_refuses(tmp_path: Path, n_channels: int) -> None:
+    from spa2v.errors import AudioInputError
+
+    t = np.arange(SR) / SR
+    tone = 0.1 * np.sin(2 * np.pi * 440 * t)
+    sf.write(tmp_path / "multi.wav", np.stack([tone] * n_channels).T, SR)
+    with pytest.raises(AudioInputError, match="channels"):
+        api.render(car_layout(1.0), tmp_path / "multi.wav", tmp_path / "m.mp4")
+    assert list(tmp_path.iterdir()) == [tmp_path / "multi.wav"]

@@ -71,3 +71,16 @@ def test_upload_limits(tmp_path):
 def test_layout_plot_is_a_png(tmp_path):
     path = plot_layout(_layout(), tmp_path / "layout.png")
     assert path.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_ui_without_gradio_is_a_one_line_install_hint(monkeypatch, capsys):
+    import sys
+
+    from spa2v.interfaces.cli import main
+
+    monkeypatch.setitem(sys.modules, "gradio", None)  # as in a core install
+    code = main(["ui", "--port", "1"])
+    err = capsys.readouterr().err.strip()
+    assert code == 3
+    assert "Traceback" not in err and len(err.splitlines()) == 1
+    assert "pip install 'spa2v[ui]'" in err

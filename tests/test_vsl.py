@@ -256,3 +256,24 @@ def test_from_bare_lvd_frames_spreads_times_and_infers_motion() -> None:
 )
 def test_motion_from_boxes(boxes: list[list[float]], expected: str) -> None:
     assert motion_from_boxes(np.array(boxes)) == expected
+
+
+def test_boxes_at_does_not_walk_every_keyframe_per_call() -> None:
+    """Rendering asks for boxes once per video frame: a long layout must not cost a pass
+    over all its keyframes each time."""
+
+    class CountingList(list):
+        walks = 0
+
+        def __iter__(self):
+            CountingList.walks += 1
+            return super().__iter__()
+
+    frames = [{"t": i / 8, "boxes": [{"id": 0, "box": [0.1, 0.4, 0.3, 0.6]}]} for i in range(2000)]
+    data = {**_layout(), "duration": 250.0, "fps": 8.0, "frames": frames}
+    data["objects"] = data["objects"][:1]
+    vsl = parse_vsl(data)
+    vsl.__dict__["frames"] = CountingList(vsl.frames)
+    for i in range(300):
+        assert vsl.boxes_at(i * 0.8)[0] == (0.1, 0.4, 0.3, 0.6)
+    assert CountingList.walks <= 2

@@ -16,7 +16,7 @@ from typing import Any
 
 __version__ = "0.1.0"
 
-_API = ("hear", "tag", "plan", "render", "run")
+_API = ("hear", "plan", "render", "run")
 
 
 def __getattr__(name: str) -> Any:  # PEP 562: lazy re-export of the public API

@@ -33,7 +33,7 @@ from spa2v.io.signal import Signal
 from spa2v.planning.vsl import VSL, load_vsl, save_vsl
 from spa2v.rendering.animatic import DEFAULT_FPS, DEFAULT_SIZE, AnimaticRenderer, n_video_frames
 from spa2v.rendering.storyboard import write_storyboard_from_video
-from spa2v.rendering.video import read_audio_for_mux, write_mp4
+from spa2v.rendering.video import mux_audio, read_audio_for_mux, write_mp4
 
 log = logging.getLogger(__name__)
 
@@ -200,6 +200,8 @@ def render(
     generator: str = "animatic",
     storyboard_path: PathLike | None = None,
     progress: ProgressCallback | None = None,
+    max_duration_s: float | None = DEFAULT_MAX_DURATION_S,
+    signal: Signal | None = None,
     **options: Any,
 ) -> Path:
     """Render a layout as an MP4 with the original audio (H.264 + AAC).
@@ -223,6 +225,10 @@ def render(
         ``options`` go to it.
     storyboard_path : path, optional
         Also write a PNG contact sheet of 6 frames of the video.
+    max_duration_s : float or None
+        Refuse longer recordings (None: no limit), as :func:`hear` does.
+    signal : Signal, optional
+        ``audio_path`` already loaded (:func:`run` passes it, so it is decoded once).
 
     Returns
     -------
@@ -235,8 +241,11 @@ def render(
     vsl = vsl_or_path if isinstance(vsl_or_path, VSL) else load_vsl(vsl_or_path)
     if generator not in GENERATORS:
         raise Spa2vError(f"unknown generator {generator!r}; choose one of {', '.join(GENERATORS)}")
-    audio_samples, sr = read_audio_for_mux(audio_path)  # checks the audio before any work
-    duration_s = audio_samples.shape[1] / sr
+    if signal is None:  # the loader's rules and errors, before any work
+        audio = read_audio_for_mux(audio_path, max_duration_s)
+    else:
+        audio = mux_audio(signal.samples, signal.sr)
+    duration_s = audio[0].shape[1] / audio[1]
     if abs(duration_s - vsl.duration) > max(0.5, 0.05 * duration_s):
         log.warning(
             "the layout lasts %.1f s but the audio %.1f s; the video follows the audio "
@@ -263,9 +272,8 @@ def render(
                 progress("render", done, total)
 
         _report(progress, "render", 0, total)
-        write_mp4(
-            renderer.frames(fps), fps, out, audio_path=audio_path, n_frames=total, on_frame=on_frame
-        )
+        frames = renderer.frames(fps, n_frames=total)  # past the layout's end the last holds
+        write_mp4(frames, fps, out, audio=audio, n_frames=total, on_frame=on_frame)
     if storyboard_path is not None:
         _report(progress, "write")
         title = f"{Path(audio_path).name}: {vsl.caption}" if vsl.caption else Path(audio_path).name
@@ -304,16 +312,13 @@ def run(
     >>> sorted(result.paths)  # doctest: +SKIP
     ['cue plot', 'cues', 'layout', 'storyboard', 'video']
     """
+    from spa2v.io.audio import load_audio
+
     paths = output_paths(check_video_output(out_path))
-    cues = hear(
-        audio_path,
-        layout=layout,
-        hop_s=hop_s,
-        max_sources=max_sources,
-        tags=tags,
-        max_duration_s=max_duration_s,
-        progress=progress,
-    )
+    _report(progress, "load")
+    signal = load_audio(audio_path, layout=layout, max_duration_s=max_duration_s)  # once
+    cues = hear_signal(signal, hop_s=hop_s, max_sources=max_sources, tags=tags, progress=progress)
+    cues.audio_path = str(audio_path)
     cues.save(paths["cues"])
     plot_path = _plot_cues(cues, paths["cue plot"]) if cue_plot else None
     _report(progress, "plan")
@@ -330,6 +335,7 @@ def run(
         generator=generator,
         storyboard_path=paths["storyboard"],
         progress=progress,
+        signal=signal,
         **(generator_options or {}),
     )
     return RunResult(

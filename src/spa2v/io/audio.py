@@ -91,9 +91,35 @@ def load_audio(
     >>> sig.layout, sig.sr, sig.duration_s  # doctest: +SKIP
     ('spaced', 48000, 4.0)
     """
+    layout = _check_layout_name(layout)
+    samples, sr, warnings = read_audio(path, max_duration_s)
+    chosen, note = _choose_layout(samples, sr, layout, str(path))
+    if note:
+        warnings.append(note)
+    return Signal(samples=samples, sr=sr, layout=chosen, source=str(path), warnings=warnings)
+
+
+def read_audio(
+    path: str | os.PathLike[str], max_duration_s: float | None = DEFAULT_MAX_DURATION_S
+) -> tuple[np.ndarray, int, list[str]]:
+    """Decode, check and repair a recording: the input rules every command shares.
+
+    :func:`load_audio` adds the channel layout; the video writer muxes the result. One
+    decoder for both, so ``render`` refuses exactly what ``run`` refuses.
+
+    Returns
+    -------
+    samples, sr, warnings : np.ndarray, int, list of str
+        float32 ``(n_channels, n_samples)`` at the native rate, and what was repaired
+        or looks wrong.
+
+    Raises
+    ------
+    AudioInputError
+        As :func:`load_audio`.
+    """
     path = Path(path)
     name = str(path)
-    layout = _check_layout_name(layout)
     _check_path(path)
 
     decoded = _decode_soundfile(path, max_duration_s)
@@ -119,11 +145,7 @@ def load_audio(
             f"{name} is clipped ({clipped:.2%} of samples at full scale): "
             "loudness and direction cues may be off"
         )
-
-    chosen, note = _choose_layout(samples, sr, layout, name)
-    if note:
-        warnings.append(note)
-    return Signal(samples=samples, sr=sr, layout=chosen, source=name, warnings=warnings)
+    return samples, sr, warnings
 
 
 # --- small pure helpers -------------------------------------------------------------

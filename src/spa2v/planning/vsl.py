@@ -40,7 +40,15 @@ from typing import Annotated, Any, Literal
 
 import jsonschema
 import numpy as np
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    PrivateAttr,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 
 from spa2v.errors import LayoutError
 from spa2v.io.atomic import write_text_atomic
@@ -125,6 +133,9 @@ class VSL(BaseModel):
     objects: list[VSLObject] = Field(default_factory=list)
     frames: Annotated[list[VSLFrame], Field(min_length=1)]
     reasoning: str = ""
+    #: Keyframe times, kept between calls of :meth:`boxes_at` (once per video frame):
+    #: (id of the frames list, its length, the times).
+    _times_cache: tuple[int, int, list[float]] | None = PrivateAttr(default=None)
 
     model_config = ConfigDict(extra="forbid", populate_by_name=True)
 
@@ -149,6 +160,13 @@ class VSL(BaseModel):
         """Keyframe times in seconds, shape ``(n_frames,)``."""
         return np.array([f.t for f in self.frames], dtype=float)
 
+    def _keyframe_times(self) -> list[float]:
+        """Keyframe times as a list, rebuilt only when ``frames`` is replaced or resized."""
+        key = (id(self.frames), len(self.frames))
+        if self._times_cache is None or self._times_cache[:2] != key:
+            self._times_cache = (*key, [f.t for f in self.frames])
+        return self._times_cache[2]
+
     def keyframe_track(self, object_id: int) -> tuple[np.ndarray, np.ndarray]:
         """Keyframe times ``(K,)`` and boxes ``(K, 4)`` where ``object_id`` is listed."""
         times, boxes = [], []
@@ -170,7 +188,7 @@ class VSL(BaseModel):
         them and absent after it: the nearest keyframe decides presence, so nothing
         pops in a whole keyframe early or lingers a whole keyframe late.
         """
-        times = [f.t for f in self.frames]
+        times = self._keyframe_times()
         if t <= times[0]:
             return _frame_boxes(self.frames[0])
         if t >= times[-1]:

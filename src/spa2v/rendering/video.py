@@ -22,52 +22,62 @@ from pathlib import Path
 import av
 import numpy as np
 
-from spa2v.errors import AudioInputError, OutputError
+from spa2v.errors import OutputError
+from spa2v.io import DEFAULT_MAX_DURATION_S
 from spa2v.io.atomic import atomic_path
+from spa2v.io.audio import read_audio
 
 #: x264 settings: "veryfast" keeps encoding well above 100 frames/s at 512x320 on one
 #: core; CRF 23 is x264's default quality.
 X264_OPTIONS = {"preset": "veryfast", "crf": "23"}
 AAC_BIT_RATE = 160_000
 _AUDIO_CHUNK = 4096  # samples per AudioFrame handed to the encoder
+_RESAMPLE_CHUNK = 1 << 16  # samples per AudioFrame handed to the resampler
+#: Sample rates the AAC encoder takes (MPEG-4 sampling frequency index).
+AAC_RATES_HZ = (8000, 11025, 12000, 16000, 22050, 24000, 32000, 44100, 48000, 64000, 88200, 96000)
 
 
-def read_audio_for_mux(audio_path: str | os.PathLike[str]) -> tuple[np.ndarray, int]:
-    """Decode any audio file PyAV reads into float32 ``(channels, samples)`` and its rate.
+def read_audio_for_mux(
+    audio_path: str | os.PathLike[str], max_duration_s: float | None = DEFAULT_MAX_DURATION_S
+) -> tuple[np.ndarray, int]:
+    """Decode a recording with the loader every command uses (same rules, same errors)
+    and prepare it for the AAC encoder (:func:`mux_audio`)."""
+    samples, sr, _ = read_audio(audio_path, max_duration_s)
+    return mux_audio(samples, sr)
+
+
+def mux_audio(samples: np.ndarray, sr: int) -> tuple[np.ndarray, int]:
+    """Float32 ``(1 or 2, n)`` samples at a rate AAC encodes, from loaded samples.
 
     Non-finite samples become 0 and the rest is clipped to [-1, 1], as the AAC encoder
-    needs. Files with more than two channels (first-order ambisonics, AmbiX W, Y, Z, X) are
-    decoded to stereo for listening: two virtual cardioids pointing left and right,
-    ``L = (W + Y) / 2``, ``R = (W - Y) / 2``.
+    needs. Four channels (first-order ambisonics, AmbiX W, Y, Z, X) are decoded to stereo
+    for listening: two virtual cardioids pointing left and right, ``L = (W + Y) / 2``,
+    ``R = (W - Y) / 2``. A rate AAC cannot encode (e.g. 192 kHz, 37.8 kHz) is resampled
+    to the nearest one above it (48 kHz at most) by FFmpeg's resampler.
     """
-    path = Path(audio_path)
-    if not path.is_file():
-        raise AudioInputError(f"audio file not found: {path}")
-    try:
-        with av.open(str(path)) as container:
-            if not container.streams.audio:
-                raise AudioInputError(f"{path} has no audio stream")
-            stream = container.streams.audio[0]
-            resampler = av.AudioResampler(format="fltp")  # planar float, same rate/layout
-            chunks = [
-                out.to_ndarray()
-                for frame in container.decode(stream)
-                for out in resampler.resample(frame)
-            ]
-            chunks += [out.to_ndarray() for out in resampler.resample(None)]
-            sr = int(stream.codec_context.sample_rate)
-    except av.error.FFmpegError as exc:
-        raise AudioInputError(f"cannot decode audio {path}: {exc}") from None
-    if not chunks:
-        raise AudioInputError(f"{path} contains no audio samples")
-    samples = np.concatenate(chunks, axis=1).astype(np.float32)
-    # The loader repairs NaN/inf samples with a warning; the AAC encoder refuses them, so
-    # the muxed copy gets the same repair (and float overshoots are clipped).
     samples = np.clip(np.nan_to_num(samples, nan=0.0, posinf=1.0, neginf=-1.0), -1.0, 1.0)
     if samples.shape[0] > 2:
         w, y = samples[0], samples[1]
         samples = np.stack([(w + y) / 2, (w - y) / 2])
-    return samples, sr
+    samples = samples.astype(np.float32, copy=False)
+    if sr in AAC_RATES_HZ:
+        return samples, sr
+    rate = min([r for r in AAC_RATES_HZ if sr <= r <= 48_000], default=48_000)
+    return _resample(samples, sr, rate), rate
+
+
+def _resample(samples: np.ndarray, sr: int, rate: int) -> np.ndarray:
+    """``samples`` at ``rate`` through libswresample (any ratio, band-limited)."""
+    layout = "mono" if samples.shape[0] == 1 else "stereo"
+    resampler = av.AudioResampler(format="fltp", layout=layout, rate=rate)
+    chunks = []
+    for start in range(0, samples.shape[1], _RESAMPLE_CHUNK):
+        chunk = np.ascontiguousarray(samples[:, start : start + _RESAMPLE_CHUNK])
+        frame = av.AudioFrame.from_ndarray(chunk, format="fltp", layout=layout)
+        frame.sample_rate = sr
+        chunks += [out.to_ndarray() for out in resampler.resample(frame)]
+    chunks += [out.to_ndarray() for out in resampler.resample(None)]
+    return np.concatenate(chunks, axis=1).astype(np.float32, copy=False)
 
 
 def write_mp4(
@@ -78,6 +88,7 @@ def write_mp4(
     n_frames: int | None = None,
     threads: int = 0,
     on_frame: object | None = None,
+    audio: tuple[np.ndarray, int] | None = None,
 ) -> Path:
     """Encode RGB frames (and optionally an audio file) into an MP4, atomically.
 
@@ -98,6 +109,8 @@ def write_mp4(
         Encoder threads; 0 lets x264 choose, 1 for single-core measurements.
     on_frame : callable, optional
         Called with no argument after each frame is encoded (progress bars).
+    audio : (np.ndarray, int), optional
+        Audio already decoded, as :func:`mux_audio` returns it (instead of ``audio_path``).
 
     Returns
     -------
@@ -105,7 +118,8 @@ def write_mp4(
         ``out_path``.
     """
     out_path = Path(out_path)
-    audio = read_audio_for_mux(audio_path) if audio_path is not None else None
+    if audio is None and audio_path is not None:
+        audio = read_audio_for_mux(audio_path)
     iterator = iter(frames)
     first = next(iterator, None)
     if first is None or n_frames == 0:

@@ -42,7 +42,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    try:
+    try:  # gradio itself, not only the app module (which imports gradio lazily)
+        import gradio  # noqa: F401
+
         from spa2v.interfaces.ui.app import launch
     except ImportError as exc:  # gradio missing
         raise BackendUnavailableError(
