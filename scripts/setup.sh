@@ -11,14 +11,13 @@ cd "$(dirname "$0")/.."
 profile="${1:-core}"
 
 # Debian packages:
-#  libportaudio2           - `slab` (the MIT KEMAR HRTF set) imports sounddevice
 #  fonts-noto-color-emoji  - the animatic's sprites
 #  openttd-opensfx         - real dry recordings (vehicles, animals) for the simulator
 #  sound-theme-freedesktop - real recordings for the tagging evaluation
 #  fluidsynth, fluid-soundfont-gm, espeak-ng - instruments and speech for the simulator
 #                            (`spa2v bench`, `spa2v bank build`, tests; test profile)
 #  chromium                - the web app's end-to-end test (test profile only)
-debs=(libportaudio2 fonts-noto-color-emoji openttd-opensfx sound-theme-freedesktop)
+debs=(fonts-noto-color-emoji openttd-opensfx sound-theme-freedesktop)
 if [[ "$profile" == test ]]; then debs+=(fluidsynth fluid-soundfont-gm espeak-ng chromium); fi
 missing=()
 for d in "${debs[@]}"; do dpkg -s "$d" >/dev/null 2>&1 || missing+=("$d"); done

@@ -1,9 +1,9 @@
-"""Binaural rendering with the MIT KEMAR HRIRs bundled by ``slab``.
+"""Binaural rendering with the MIT KEMAR HRIRs shipped with spa2v.
 
-``slab.HRTF.kemar()`` holds 710 measured directions (elevation rings from -40 to
-+90 deg, 44.1 kHz, 512 taps; azimuth 0..360 with +90 = LEFT, data column 0 = left
-ear). We resample the set to the target rate once and cache it as ``.npz`` (importing
-``slab`` takes seconds).
+:func:`spa2v.io.hrir.load_kemar` holds 710 measured directions (elevation rings from -40
+to +90 deg, 44.1 kHz, 512 taps; azimuth 0..360 with +90 = LEFT, ear 0 = left). We
+resample the set to the target rate and diffuse-field equalise it once, and cache the
+result as ``.npz`` (that takes ~1.5 s).
 
 Rendering a moving source: the signal propagated to the head centre is cut into
 50%-overlapping Hann-windowed blocks of ~10 ms (the windows sum to one), each block is
@@ -18,7 +18,8 @@ from __future__ import annotations
 
 import numpy as np
 
-from spa2v.sim._util import SimSourceUnavailable, cache_dir, resample
+from spa2v.io.hrir import load_kemar
+from spa2v.sim._util import cache_dir, resample
 
 __all__ = ["HrirSet", "kemar", "render_binaural"]
 
@@ -86,20 +87,6 @@ class HrirSet:
         return sum(w * self.hrirs[i] for i, w in self.weights(az_deg, el_deg))
 
 
-def _load_slab_kemar() -> tuple[np.ndarray, np.ndarray, np.ndarray, int]:
-    try:
-        import slab
-    except Exception as e:  # ImportError, or sounddevice's OSError without PortAudio
-        raise SimSourceUnavailable(
-            f"binaural simulation needs the `slab` package (MIT KEMAR HRIRs): {e}; "
-            "install it with `pip install slab` and Debian's libportaudio2"
-        ) from e
-    h = slab.HRTF.kemar()
-    src = np.asarray(h.sources.vertical_polar, dtype=float)
-    data = np.stack([np.asarray(f.data, dtype=np.float64) for f in h.data])  # (n, taps, 2)
-    return src[:, 0], src[:, 1], np.transpose(data, (0, 2, 1)), int(h.samplerate)
-
-
 def _smooth_octave(p: np.ndarray, f: np.ndarray, fraction: float = 6.0) -> np.ndarray:
     """Power spectrum smoothed over 1/``fraction`` octave."""
     out = np.empty_like(p)
@@ -157,7 +144,8 @@ def kemar(sr: int = 48000) -> HrirSet:
     sr = int(sr)
     if sr in _CACHE:
         return _CACHE[sr]
-    path = cache_dir() / f"kemar-hrir-dfeq-{sr}.npz"
+    # v2: the measured azimuths exactly (v1 held slab's float16-rounded ones, off by <= 0.11 deg)
+    path = cache_dir() / f"kemar-hrir-dfeq-v2-{sr}.npz"
     if path.is_file():
         try:
             z = np.load(path)
@@ -166,8 +154,9 @@ def kemar(sr: int = 48000) -> HrirSet:
             return hs
         except Exception:  # a corrupt cache: rebuild it
             path.unlink(missing_ok=True)
-    az, el, hrirs, sr0 = _load_slab_kemar()
-    hrirs = resample(hrirs, sr0, sr, axis=-1)
+    measured = load_kemar()
+    az, el = measured.az_deg, measured.el_deg
+    hrirs = resample(measured.hrirs, measured.sample_rate_hz, sr, axis=-1)
     taps = 1 << int(np.ceil(np.log2(0.02 * sr)))  # ~20 ms: 99.9% of the energy
     hrirs = diffuse_field_eq(hrirs, sr, taps=taps).astype(np.float32)
     tmp = path.with_suffix(f".{np.random.default_rng().integers(1 << 30)}.tmp.npz")

@@ -14,7 +14,6 @@ once into a cache folder (``$SPA2V_CACHE_DIR``, else ``$XDG_CACHE_HOME/spa2v``, 
 
 from __future__ import annotations
 
-import hashlib
 import os
 import shutil
 import tempfile
@@ -25,6 +24,7 @@ from importlib import resources
 from pathlib import Path
 
 from spa2v.errors import BackendUnavailableError
+from spa2v.io.checksum import verified
 
 MODEL_ZIP_NAME = "YamNet_w8a8.onnx.zip"
 CLASS_MAP_NAME = "yamnet_class_map.csv"
@@ -63,28 +63,8 @@ def cache_dir() -> Path:
     return (Path(xdg) if xdg else Path.home() / ".cache") / "spa2v"
 
 
-def sha256_of(path: Path) -> str:
-    """Hex sha256 of a file, read in 1 MiB blocks."""
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    return digest.hexdigest()
-
-
 def _verified(name: str, expected_sha256: str) -> Path:
-    path = _data_dir() / name
-    if not path.is_file():
-        raise BackendUnavailableError(
-            f"YAMNet file {path} is missing; reinstall spa2v (pip install --force-reinstall spa2v)"
-        )
-    actual = sha256_of(path)
-    if actual != expected_sha256:
-        raise BackendUnavailableError(
-            f"YAMNet file {path} is corrupt (sha256 {actual[:12]}..., expected "
-            f"{expected_sha256[:12]}...); reinstall spa2v"
-        )
-    return path
+    return verified(_data_dir() / name, expected_sha256, "YAMNet file")
 
 
 @cache
