@@ -42,6 +42,17 @@ from spa2v.io.hrir import KEMAR_FILE, KEMAR_SHA256  # noqa: E402
 FULL_SCALE = 32768.0
 
 
+#: The only non-slab classes the pickle may rebuild.
+_NUMPY_CLASSES = frozenset(
+    {
+        ("numpy.core.multiarray", "_reconstruct"),
+        ("numpy._core.multiarray", "_reconstruct"),
+        ("numpy", "ndarray"),
+        ("numpy", "dtype"),
+    }
+)
+
+
 class _Stub:
     """Stand-in for a pickled slab object: keeps its attributes, runs none of its code."""
 
@@ -52,17 +63,10 @@ class _Stub:
 class _SlabFreeUnpickler(pickle.Unpickler):
     """Unpickles the slab HRTF object with stand-ins; allows only numpy arrays besides."""
 
-    _ALLOWED = {
-        ("numpy.core.multiarray", "_reconstruct"),
-        ("numpy._core.multiarray", "_reconstruct"),
-        ("numpy", "ndarray"),
-        ("numpy", "dtype"),
-    }
-
     def find_class(self, module: str, name: str) -> type:
         if module.startswith("slab."):
             return type(name, (_Stub,), {})
-        if (module, name) in self._ALLOWED:
+        if (module, name) in _NUMPY_CLASSES:
             return super().find_class(module, name)
         raise pickle.UnpicklingError(f"unexpected class {module}.{name} in the KEMAR pickle")
 
