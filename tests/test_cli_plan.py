@@ -11,6 +11,7 @@ from pathlib import Path
 import numpy as np
 import pytest
 
+from chat_server import chat_server
 from spa2v.hearing.extract import hear
 from spa2v.interfaces.cli import main
 from spa2v.planning.vsl import load_vsl
@@ -118,15 +119,29 @@ def test_llm_planner_without_a_server_names_what_to_set(clip, tmp_path, capsys, 
     assert not out.exists()
 
 
-def test_llm_planner_that_cannot_connect_falls_back_with_a_warning(clip, tmp_path, capsys):
+def test_llm_planner_that_cannot_connect_is_a_one_line_error(clip, tmp_path, capsys):
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
     out = tmp_path / "layout.json"
     args = ["plan", str(clip), "-o", str(out), "--planner", "llm", "--llm-model", "m"]
     args += ["--llm-base-url", f"http://127.0.0.1:{port}/v1", "--llm-timeout-s", "5"]
-    assert main(args) == 0
-    assert "llm planner failed: cannot reach" in capsys.readouterr().err
+    assert main(args) == 3
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "cannot reach" in err[0] and "Traceback" not in err[0]
+    assert not out.exists()
+
+
+def test_llm_answers_that_are_garbage_fall_back_said_once_and_named_physics(clip, tmp_path, capsys):
+    out = tmp_path / "layout.json"
+    with chat_server() as (base_url, script):
+        script.answers = ["not a layout", "{truncated", "[]"]
+        args = ["plan", str(clip), "-o", str(out), "--planner", "llm", "--llm-model", "m"]
+        assert main([*args, "--llm-base-url", base_url, "--llm-timeout-s", "10"]) == 0
+    captured = capsys.readouterr()
+    assert captured.err.count("llm planner failed") == 1
+    assert "used the physics planner" in captured.err
+    assert captured.out.startswith("physics layout (the llm planner's answer was unusable)")
     assert load_vsl(out).reasoning.startswith("WARNING: llm planner failed")
 
 

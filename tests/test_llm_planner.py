@@ -13,11 +13,7 @@ import json
 import logging
 import re
 import socket
-import threading
-import time
 from collections.abc import Iterator
-from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -25,87 +21,20 @@ import numpy as np
 import pytest
 import soundfile as sf
 
+from chat_server import Script, chat_server
 from spa2v.errors import BackendUnavailableError, LayoutError
 from spa2v.hearing.cues import Cues, CueTrack, Label
 from spa2v.planning import plan
 from spa2v.planning.bank import FEATURE_NAMES, ExampleBank, make_record
-from spa2v.planning.llm import extract_json, plan_llm, repair_layout
+from spa2v.planning.llm import extract_json, fallback_warning, plan_llm, repair_layout
 from spa2v.planning.physics import plan_physics
 from spa2v.planning.vsl import parse_vsl
-
-# --- a scripted chat-completions server ----------------------------------------------
-
-
-@dataclass
-class Script:
-    """What the server answers, one entry per request, and what it received."""
-
-    answers: list[Any] = field(default_factory=list)  # str | ("sleep", s) | ("status", n)
-    requests: list[dict[str, Any]] = field(default_factory=list)
-    paths: list[str] = field(default_factory=list)
-
-
-def _completion(text: str, model: str) -> dict[str, Any]:
-    return {
-        "id": "chatcmpl-test",
-        "object": "chat.completion",
-        "created": 0,
-        "model": model,
-        "choices": [
-            {
-                "index": 0,
-                "message": {"role": "assistant", "content": text},
-                "finish_reason": "stop",
-            }
-        ],
-        "usage": {"prompt_tokens": 10, "completion_tokens": 10, "total_tokens": 20},
-    }
-
-
-def _handler(script: Script) -> type[BaseHTTPRequestHandler]:
-    class Handler(BaseHTTPRequestHandler):
-        def log_message(self, *args: object) -> None:  # keep pytest output clean
-            pass
-
-        def do_POST(self) -> None:
-            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-            script.requests.append(body)
-            script.paths.append(self.path)
-            answer = script.answers.pop(0) if script.answers else "no more answers"
-            try:
-                if isinstance(answer, tuple) and answer[0] == "sleep":
-                    time.sleep(answer[1])  # past the client's timeout
-                    answer = "too late"
-                if isinstance(answer, tuple) and answer[0] == "status":
-                    self._send(answer[1], {"error": {"message": "server error", "type": "x"}})
-                    return
-                self._send(200, _completion(answer, body.get("model", "")))
-            except (BrokenPipeError, ConnectionResetError):
-                pass  # the client gave up (timeout test)
-
-        def _send(self, status: int, payload: dict[str, Any]) -> None:
-            data = json.dumps(payload).encode()
-            self.send_response(status)
-            self.send_header("Content-Type", "application/json")
-            self.send_header("Content-Length", str(len(data)))
-            self.end_headers()
-            self.wfile.write(data)
-
-    return Handler
 
 
 @pytest.fixture
 def server() -> Iterator[tuple[str, Script]]:
-    script = Script()
-    httpd = ThreadingHTTPServer(("127.0.0.1", 0), _handler(script))
-    httpd.daemon_threads = True
-    thread = threading.Thread(target=httpd.serve_forever, args=(0.05,), daemon=True)
-    thread.start()
-    try:
-        yield f"http://127.0.0.1:{httpd.server_address[1]}/v1", script
-    finally:
-        httpd.shutdown()
-        httpd.server_close()
+    with chat_server() as running:
+        yield running
 
 
 # --- cues and an example bank made in the test -----------------------------------------
@@ -276,7 +205,7 @@ def test_schema_invalid_layout_every_time_falls_back_to_physics(server, bank_pat
     assert len(script.requests) == 3  # bounded
     assert "frames" in script.requests[2]["messages"][-1]["content"]  # the error named the field
     assert vsl.reasoning.startswith("WARNING: llm planner failed")
-    assert "physics planner" in caplog.text
+    assert "physics planner" in fallback_warning(vsl)
     physics = plan_physics(QUERY)
     assert [f.boxes for f in vsl.frames] == [f.boxes for f in physics.frames]
     parse_vsl(vsl.to_dict())  # the fallback is a valid layout
@@ -299,39 +228,48 @@ def test_repairable_layout_is_repaired_without_a_retry(server, bank_path):
     assert "repaired" in vsl.reasoning
 
 
-def test_timeout_falls_back_to_physics(server, bank_path):
+def test_timeout_is_an_error_not_a_fallback(server, bank_path):
     base_url, script = server
     script.answers = [("sleep", 1.5)]
-    vsl = plan_llm(QUERY, base_url=base_url, model="m", bank=bank_path, timeout_s=0.3)
+    with pytest.raises(BackendUnavailableError, match=r"no answer from .* within 0\.3 s"):
+        plan_llm(QUERY, base_url=base_url, model="m", bank=bank_path, timeout_s=0.3)
     assert len(script.requests) == 1  # no retry after a timeout
-    assert "no answer within 0.3 s" in vsl.reasoning.splitlines()[0]
-    assert vsl.objects[0].motion == "right-to-left"  # physics read the cues
 
 
-def test_refused_connection_falls_back_to_physics(bank_path):
+def test_refused_connection_is_an_error_not_a_fallback(bank_path):
     with socket.socket() as sock:  # a port nobody listens on any more
         sock.bind(("127.0.0.1", 0))
         port = sock.getsockname()[1]
-    vsl = plan(
-        QUERY,
-        "llm",
-        base_url=f"http://127.0.0.1:{port}/v1",
-        model="m",
-        bank=bank_path,
-        timeout_s=5,
-    )
-    first = vsl.reasoning.splitlines()[0]
-    assert first.startswith("WARNING: llm planner failed: cannot reach")
-    assert len(vsl.frames) == 33  # physics at 8 keyframes/s over 4 s
+    with pytest.raises(BackendUnavailableError, match=f"cannot reach http://127.0.0.1:{port}/v1"):
+        plan(
+            QUERY,
+            "llm",
+            base_url=f"http://127.0.0.1:{port}/v1",
+            model="m",
+            bank=bank_path,
+            timeout_s=5,
+        )
 
 
-@pytest.mark.parametrize(("status", "hint"), [(500, "HTTP 500"), (401, "check the API key")])
-def test_http_error_falls_back_to_physics(server, bank_path, status, hint):
+@pytest.mark.parametrize(
+    ("status", "hint"),
+    [(500, "HTTP 500"), (401, "check the API key"), (403, "check the API key"), (404, "base URL")],
+)
+def test_http_error_is_an_error_not_a_fallback(server, bank_path, status, hint):
     base_url, script = server
     script.answers = [("status", status)]
-    vsl = plan_llm(QUERY, base_url=base_url, model="m", bank=bank_path, timeout_s=10)
+    with pytest.raises(BackendUnavailableError, match=hint):
+        plan_llm(QUERY, base_url=base_url, model="m", bank=bank_path, timeout_s=10)
     assert len(script.requests) == 1  # an HTTP error is not retried
-    assert hint in vsl.reasoning.splitlines()[0]
+
+
+def test_a_body_that_is_no_chat_completion_falls_back_once(server, bank_path, caplog):
+    base_url, script = server
+    script.answers = [("raw", b'{"unexpected": true}')]
+    with caplog.at_level(logging.WARNING):
+        vsl = plan_llm(QUERY, base_url=base_url, model="m", bank=bank_path, timeout_s=10)
+    assert fallback_warning(vsl) is not None and "unusable" in fallback_warning(vsl)
+    assert "physics planner" not in caplog.text  # said once, by whoever shows the layout
 
 
 def test_missing_backend_names_the_flag_and_variable(monkeypatch):

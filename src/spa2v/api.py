@@ -346,7 +346,7 @@ def run(
         storyboard=paths["storyboard"],
         cues=cues,
         vsl=vsl,
-        warnings=list(cues.warnings),
+        warnings=[*cues.warnings, *_planner_warnings(vsl, planner)],
     )
 
 
@@ -356,6 +356,16 @@ def run(
 def _report(progress: ProgressCallback | None, stage: str, done: int = 0, total: int = 0) -> None:
     if progress is not None:
         progress(stage, done, total)
+
+
+def _planner_warnings(vsl: VSL, planner: str) -> list[str]:
+    """The llm planner's fallback warning, if its answers were unusable."""
+    if planner != "llm":
+        return []
+    from spa2v.planning.llm import fallback_warning
+
+    warning = fallback_warning(vsl)
+    return [] if warning is None else [warning]
 
 
 def _plot_cues(cues: Cues, path: Path) -> Path | None:

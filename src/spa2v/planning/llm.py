@@ -10,9 +10,11 @@ The answer is trusted only after validation: the JSON is cut out of the reply (f
 and prose around it are fine), validated with :func:`~spa2v.planning.vsl.parse_vsl`,
 repaired when the fault is mechanical (boxes outside [0, 1], unsorted frames, unknown
 ids), and otherwise sent back to the model with the validation error, at most
-``max_attempts`` requests in all. When no valid layout comes back, or the server cannot
-be reached, times out or answers with an HTTP error, the physics planner makes the
-layout and a warning is logged and written into the layout's ``reasoning``.
+``max_attempts`` requests in all. When no valid layout comes back (a bad *answer*), the
+physics planner makes the layout and the warning is written into the layout's
+``reasoning`` (:func:`fallback_warning` reads it back). A server that cannot be reached,
+times out or answers with an HTTP error is a configuration problem, not a bad answer:
+:class:`~spa2v.errors.BackendUnavailableError`, nothing is planned.
 
 Configuration: ``base_url``/``model``/``api_key`` arguments, else the environment
 variables ``SPA2V_LLM_BASE_URL``, ``SPA2V_LLM_MODEL`` and ``OPENAI_API_KEY``.
@@ -45,6 +47,8 @@ ENV_BASE_URL = "SPA2V_LLM_BASE_URL"
 ENV_MODEL = "SPA2V_LLM_MODEL"
 ENV_API_KEY = "OPENAI_API_KEY"
 N_EXAMPLES = 3
+#: How the reasoning of a fallback layout starts.
+_FALLBACK_MARK = "WARNING: "
 
 _FENCE = re.compile(r"```[ \t]*(?:json|JSON)?[ \t]*\n?(.*?)```", re.DOTALL)
 _TOP_KEYS = (
@@ -295,7 +299,8 @@ def plan_llm(
     Raises
     ------
     BackendUnavailableError
-        When no base URL or model is configured (nothing was tried).
+        When no base URL or model is configured (nothing was tried), or the server
+        cannot be reached, does not answer in time or answers with an HTTP error.
     """
     base_url, model, api_key = resolve_backend(base_url, model, api_key)
     times_s, fps_out = keyframe_times(cues.duration_s, fps=fps, n_frames=n_frames)
@@ -314,20 +319,26 @@ def plan_llm(
             )
             text = response.choices[0].message.content or ""
         except openai.APITimeoutError:
-            problem = f"no answer within {timeout_s:g} s"
-            break
+            raise BackendUnavailableError(
+                f"the llm planner got no answer from {base_url} within {timeout_s:g} s: "
+                "check the server, or raise --llm-timeout-s"
+            ) from None
         except openai.APIConnectionError as exc:
-            problem = f"cannot reach {base_url} ({exc.__cause__ or exc})"
-            break
+            raise BackendUnavailableError(
+                f"the llm planner cannot reach {base_url} ({exc.__cause__ or exc}): "
+                "check --llm-base-url and that the server is running"
+            ) from None
         except openai.APIStatusError as exc:
-            problem = f"HTTP {exc.status_code} from {base_url}"
+            hint = "check the server"
             if exc.status_code in (401, 403):
-                problem += " (check the API key: --llm-api-key-env names its variable)"
+                hint = "check the API key: --llm-api-key-env names its variable"
             elif exc.status_code == 404:
-                problem += f" (check the base URL and that the server has model {model!r})"
-            break
-        except (openai.OpenAIError, IndexError, AttributeError) as exc:
-            problem = f"unusable response ({exc})"
+                hint = f"check the base URL and that the server has model {model!r}"
+            raise BackendUnavailableError(
+                f"the llm planner got HTTP {exc.status_code} from {base_url}: {hint}"
+            ) from None
+        except (openai.OpenAIError, IndexError, AttributeError, TypeError) as exc:
+            problem = f"unusable response ({type(exc).__name__})"
             break
         try:
             vsl, repaired = answer_to_vsl(text, cues.duration_s, fps_out)
@@ -339,10 +350,23 @@ def plan_llm(
         note = f"[planned by the {source}, attempt {attempt}{', repaired' if repaired else ''}]"
         return vsl.model_copy(update={"reasoning": f"{vsl.reasoning}\n{note}".strip()})
 
+    # Not logged here: whoever shows the layout says it once (fallback_warning).
     warning = f"llm planner failed: {problem}; used the physics planner instead"
-    log.warning(warning)
     fallback = plan_physics(cues, fps=fps, n_frames=n_frames)
-    return fallback.model_copy(update={"reasoning": f"WARNING: {warning}.\n{fallback.reasoning}"})
+    return fallback.model_copy(
+        update={"reasoning": f"{_FALLBACK_MARK}{warning}.\n{fallback.reasoning}"}
+    )
+
+
+def fallback_warning(vsl: VSL) -> str | None:
+    """The warning of a layout the physics planner made because the model's answers
+    were unusable, or ``None`` for any other layout.
+
+    >>> fallback_warning(VSL(duration=1.0, fps=1.0, frames=[{"t": 0.0}])) is None
+    True
+    """
+    first = vsl.reasoning.split("\n", 1)[0]
+    return first[len(_FALLBACK_MARK) :].rstrip(".") if first.startswith(_FALLBACK_MARK) else None
 
 
 __all__ = [
@@ -351,6 +375,7 @@ __all__ = [
     "ENV_MODEL",
     "answer_to_vsl",
     "extract_json",
+    "fallback_warning",
     "plan_llm",
     "repair_layout",
     "resolve_backend",

@@ -34,7 +34,9 @@ azimuth gives the horizontal position through the camera model (90 deg field of 
 positive azimuth = left), loudness the distance (1/r law) around a typical distance for
 the class, and the class's physical size the box. The llm planner asks any
 OpenAI-compatible chat model (with 3 similar examples from the example bank) and falls
-back to the physics planner, with a warning, when the model cannot give a valid layout.
+back to the physics planner, with a warning, when the model's answers are unusable; a
+server that cannot be reached, times out or answers with an HTTP error is an error
+(exit code 3).
 
 AUDIO may also be a cues JSON written by `spa2v cues -o`, to plan without hearing again."""
 EPILOG = """\
@@ -167,11 +169,10 @@ def run(args: argparse.Namespace) -> int:
     for warning in cues.warnings:
         err.print(f"[yellow]warning:[/] {escape(warning)}")
     vsl = plan(cues, args.planner, fps=args.fps, n_frames=args.frames, **options)
-    if vsl.reasoning.startswith("WARNING:"):
-        err.print(f"[yellow]warning:[/] {escape(vsl.reasoning.splitlines()[0][9:])}")
+    planner = planner_name(vsl, args.planner, err)
     save_vsl(vsl, output)  # atomic: a failure leaves no partial file
     if not quiet:
-        print_summary(out, vsl, args.planner)
+        print_summary(out, vsl, *planner)
     out.print(f"wrote {escape(str(output))}")
     return 0
 
@@ -188,11 +189,23 @@ def cues_from_args(args: argparse.Namespace) -> Cues:
     return cues
 
 
-def print_summary(out: Console, vsl: VSL, planner: str) -> None:
+def planner_name(vsl: VSL, planner: str, err: Console) -> tuple[str, str]:
+    """The planner that made ``vsl`` and a note for the summary; a fallback's warning is
+    printed on ``err`` (the one place it is said)."""
+    from spa2v.planning.llm import fallback_warning
+
+    warning = fallback_warning(vsl) if planner == "llm" else None
+    if warning is None:
+        return planner, ""
+    err.print(f"[yellow]warning:[/] {escape(warning)}")
+    return "physics", " (the llm planner's answer was unusable)"
+
+
+def print_summary(out: Console, vsl: VSL, planner: str, note: str = "") -> None:
     """A few lines a person reads: objects, motion, when they are in view, the caption."""
     n = len(vsl.objects)
     out.print(
-        f"[bold]{planner}[/] layout: {vsl.duration:.1f} s, {len(vsl.frames)} keyframes, "
+        f"[bold]{planner}[/] layout{note}: {vsl.duration:.1f} s, {len(vsl.frames)} keyframes, "
         f"{n} object{'s' if n != 1 else ''}"
     )
     for obj in vsl.objects:
