@@ -11,17 +11,12 @@ from spa2v.camera import Position, project_box
 from spa2v.errors import Spa2vError
 from spa2v.hearing.cues import Cues, CueTrack, Label
 from spa2v.interfaces.cli import main
-from spa2v.planning.bank import (
-    FEATURE_NAMES,
-    ExampleBank,
-    build_bank,
-    cue_features,
-    make_record,
-    truth_layout,
-)
+from spa2v.planning.bank import ExampleBank, make_record
+from spa2v.planning.features import FEATURE_NAMES, cue_features
 from spa2v.planning.physics import plan_physics
 from spa2v.planning.vsl import parse_vsl, save_vsl
 from spa2v.sim import simulate_static
+from spa2v.sim.bank import build_bank, truth_layout
 
 CAR = Label("Car", 0.8, "car", "vehicle")
 PIANO = Label("Piano", 0.8, "piano", "instrument")

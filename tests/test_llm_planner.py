@@ -25,7 +25,8 @@ from chat_server import Script, chat_server
 from spa2v.errors import BackendUnavailableError, LayoutError
 from spa2v.hearing.cues import Cues, CueTrack, Label
 from spa2v.planning import plan
-from spa2v.planning.bank import FEATURE_NAMES, ExampleBank, make_record
+from spa2v.planning.bank import ExampleBank, make_record
+from spa2v.planning.features import FEATURE_NAMES
 from spa2v.planning.llm import extract_json, fallback_warning, plan_llm, repair_layout
 from spa2v.planning.physics import plan_physics
 from spa2v.planning.vsl import parse_vsl
@@ -157,7 +158,7 @@ def test_good_answer_is_used_and_request_carries_nearest_examples(server, bank_p
     own = user["content"].split("### Your recording")[1]
     assert re.search(r"azimuth from -\d+ deg \(right\) to \+\d+ deg \(left\)", own)
     # The 3 examples are the 3 nearest in the bank, computed independently.
-    from spa2v.planning.bank import cue_features
+    from spa2v.planning.features import cue_features
 
     expected = expected_nearest(bank_path, cue_features(QUERY))
     assert _example_ids(request) == expected
@@ -171,7 +172,7 @@ def test_nearest_examples_follow_the_query(server, bank_path):
     query = _cues(28, 31, 0, PIANO)
     script.answers = ["not a layout at all"] * 3
     plan_llm(query, base_url=base_url, model="m", bank=bank_path, timeout_s=10)
-    from spa2v.planning.bank import cue_features
+    from spa2v.planning.features import cue_features
 
     ids = _example_ids(script.requests[0])
     assert ids == expected_nearest(bank_path, cue_features(query))

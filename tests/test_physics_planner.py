@@ -11,13 +11,13 @@ from spa2v.camera import azimuth_to_x
 from spa2v.hearing.cues import Cues, CueTrack, Label
 from spa2v.hearing.extract import hear
 from spa2v.planning import plan
-from spa2v.planning.bank import truth_layout
 from spa2v.planning.labels import choose_label, label_cue_factor, ranked_evidence
 from spa2v.planning.motion import motion_from_tracks
 from spa2v.planning.physics import keyframe_times, plan_physics, smooth_track
 from spa2v.planning.priors import class_prior
 from spa2v.planning.vsl import parse_vsl
 from spa2v.sim import simulate_pass, simulate_radial, simulate_static
+from spa2v.sim.bank import truth_layout
 
 BUS = Label("Bus", 0.7, "bus", "vehicle")
 

@@ -3,15 +3,11 @@ names the cues behind each object (what a person would write about the scene).""
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING
-
 import numpy as np
 
 from spa2v.camera import azimuth_to_x, horizontal_zone
 from spa2v.hearing.cues import Cues
-
-if TYPE_CHECKING:
-    from spa2v.planning.physics import SourcePlan
+from spa2v.planning.source_plan import SourcePlan
 
 # Verbs for captions, by family (what a person would write); "moves"/"sounds" otherwise.
 _MOVING_VERBS = {

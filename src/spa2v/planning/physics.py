@@ -39,7 +39,6 @@ Example
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import numpy as np
@@ -52,6 +51,7 @@ from spa2v.planning.captions import frame_caption, plan_phrase, reasoning_text, 
 from spa2v.planning.labels import choose_label
 from spa2v.planning.motion import choose_motion, depth_change_db, level_trend
 from spa2v.planning.priors import ClassPrior, class_prior
+from spa2v.planning.source_plan import SourcePlan
 
 if TYPE_CHECKING:
     from spa2v.planning.vsl import VSL
@@ -70,23 +70,6 @@ MIN_DISTANCE_M = 1.0
 #: Elevation of flying sources when the recording has none (stereo/binaural): high
 #: enough to read as "in the sky", low enough to stay in the 64 deg tall view.
 FLYING_ELEVATION_DEG = 15.0
-
-
-@dataclass
-class SourcePlan:
-    """The planned trajectory of one source, sampled at the keyframe times."""
-
-    object_id: int
-    track: CueTrack
-    prior: ClassPrior
-    audio_label: str
-    present: np.ndarray  # bool per keyframe
-    azimuth_deg: np.ndarray  # smoothed, per keyframe
-    distance_m: np.ndarray  # horizontal distance, per keyframe
-    boxes: list[tuple[float, float, float, float] | None]
-    motion: str
-    facts: dict[str, float]  # the cue figures quoted in the reasoning
-    label_choice: str = ""  # why this label (quoted in the reasoning)
 
 
 # --- public entry point --------------------------------------------------------------

@@ -86,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _build(args: argparse.Namespace, out: Console, quiet: bool) -> int:
-    from spa2v.planning.bank import build_bank
+    from spa2v.sim.bank import build_bank
 
     target = Path(args.out) if args.out else _default_bank_path()
     check_output_path(target, {".jsonl"}, "--out")
