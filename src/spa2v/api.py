@@ -350,6 +350,49 @@ def run(
     )
 
 
+def bench_real(
+    manifest: PathLike,
+    out_dir: PathLike | None = None,
+    planner: str = "physics",
+    fps: float = 8.0,
+    given_layout: bool = False,
+    progress: bool = False,
+) -> Any:
+    """Score a planner on annotated real recordings (``spa2v bench --real``).
+
+    Parameters
+    ----------
+    manifest : path
+        A ``spa2v-realset/1`` JSON manifest (``docs/real-benchmark.md``); audio paths in
+        it are relative to it. A bad entry or a missing audio file raises
+        :class:`~spa2v.errors.ManifestError` naming the entry, before any clip runs.
+    out_dir : path, optional
+        Also write ``real-bench.json`` and ``real-bench.md`` there (atomically).
+    planner, fps : str, float
+        Planner under test and the keyframe rate asked of it.
+    given_layout : bool
+        Tell the loader each clip's annotated format instead of detecting it.
+    progress : bool
+        Show a progress bar on stderr.
+
+    Returns
+    -------
+    spa2v.evaluation.real_benchmark.RealBenchReport
+        ``report.groups()["overall"]["planner"]["side_acc"]`` and so on; one entry per
+        clip in ``report.clips``.
+
+    >>> report = bench_real("realdata/manifest.json", "real-out")  # doctest: +SKIP
+    """
+    from spa2v.evaluation.real_benchmark import run_real_benchmark, write_real_report
+
+    report = run_real_benchmark(
+        manifest, planner=planner, fps=fps, given_layout=given_layout, progress=progress
+    )
+    if out_dir is not None:
+        write_real_report(report, out_dir)
+    return report
+
+
 # -- helpers ------------------------------------------------------------------------------
 
 

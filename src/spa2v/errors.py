@@ -34,3 +34,7 @@ class BackendUnavailableError(Spa2vError):
 
 class OutputError(Spa2vError):
     """An output path cannot be written."""
+
+
+class ManifestError(Spa2vError):
+    """An annotation manifest (``spa2v-realset/1``) is invalid or names a missing file."""

@@ -220,7 +220,7 @@ class BenchmarkReport:
         return rows
 
     def to_dict(self) -> dict[str, Any]:
-        return _json_safe(
+        return json_safe(
             {
                 "schema": REPORT_SCHEMA,
                 "seed": self.seed,
@@ -238,12 +238,12 @@ class BenchmarkReport:
         )
 
 
-def _json_safe(value: Any) -> Any:
+def json_safe(value: Any) -> Any:
     """NaN -> None (JSON has no NaN), numpy scalars -> Python, recursively."""
     if isinstance(value, dict):
-        return {k: _json_safe(v) for k, v in value.items()}
+        return {k: json_safe(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_json_safe(v) for v in value]
+        return [json_safe(v) for v in value]
     if isinstance(value, float | np.floating):
         return None if math.isnan(value) else round(float(value), 5)
     if isinstance(value, np.integer | np.bool_):
@@ -307,7 +307,13 @@ def plan_signal(signal: Any, planner: str = "physics", fps: float = 8.0) -> VSL:
     return plan(cues, planner=planner, fps=fps)
 
 
-def _empty_layout(duration_s: float) -> VSL:
+def error_line(exc: BaseException) -> str:
+    """One line saying why a clip failed: a user error's message, or a bug's type too."""
+    kind = "" if isinstance(exc, Spa2vError) else f"{type(exc).__name__}: "
+    return f"{kind}{exc}".splitlines()[0]
+
+
+def empty_layout(duration_s: float) -> VSL:
     """What a failed planner is scored as: no objects at all."""
     return VSL(duration=duration_s, fps=1.0 / duration_s, frames=[VSLFrame(t=0.0)])
 
@@ -328,9 +334,8 @@ def run_clip(
     except Exception as exc:  # scored as an empty layout and reported, unless fail_fast
         if fail_fast:
             raise
-        kind = "" if isinstance(exc, Spa2vError) else f"{type(exc).__name__}: "
-        error = f"{kind}{exc}".splitlines()[0]
-        vsl = _empty_layout(spec.duration_s)
+        error = error_line(exc)
+        vsl = empty_layout(spec.duration_s)
     plan_s = time.perf_counter() - start
     return ClipResult(
         name=spec.name,
@@ -422,7 +427,7 @@ def run_benchmark(
     start = time.perf_counter()
     clips = [
         run_clip(spec, planner=planner, fps=fps, fail_fast=fail_fast)
-        for spec in _progress(scenes, progress)
+        for spec in progress_track(scenes, progress, "benchmark clips")
     ]
     used = list(formats) if formats else [f for f in FORMATS if any(s.format == f for s in scenes)]
     return BenchmarkReport(
@@ -435,12 +440,13 @@ def run_benchmark(
     )
 
 
-def _progress(scenes: Sequence[Any], enabled: bool) -> Iterable[Any]:
+def progress_track(items: Sequence[Any], enabled: bool, description: str) -> Iterable[Any]:
+    """``items``, behind a transient rich progress bar on stderr when ``enabled``."""
     from rich.progress import track
 
     if not enabled:
-        return scenes
-    return track(scenes, description="benchmark clips", transient=True)
+        return items
+    return track(items, description=description, transient=True)
 
 
 # -- output -------------------------------------------------------------------------------

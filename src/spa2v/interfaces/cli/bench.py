@@ -1,4 +1,5 @@
-"""``spa2v bench``: the simulated layout benchmark (planner vs ground truth)."""
+"""``spa2v bench``: the layout benchmark, on simulated clips (planner vs exact ground
+truth) or, with ``--real MANIFEST``, on annotated real recordings."""
 
 from __future__ import annotations
 
@@ -6,10 +7,14 @@ import argparse
 
 from rich.console import Console
 
+from spa2v.errors import Spa2vError
 from spa2v.interfaces.cli._common import number
 
 NAME = "bench"
-HELP = "score a planner's layouts against simulated ground truth (with a centre-box floor)"
+HELP = (
+    "score a planner's layouts against simulated ground truth, or annotated real "
+    "recordings with --real (with a centre-box floor)"
+)
 DESCRIPTION = """\
 Make a deterministic simulated set that mirrors the SpA2V paper's benchmark (static
 instruments left / centre / right indoors, one or two at once; vehicles crossing
@@ -21,13 +26,34 @@ ones, approach/recede from the box-size trend, label accuracy, mIoU, and the pap
 MaxIoU, LTSim and DocSim. A trivial "centre box" layout is scored in the same run as a
 floor. Prints tables per scene type, per format and per room; writes bench.json and
 bench.md to --out. Panned stereo and mono are reported apart from the target formats
-(binaural, spaced pair, FOA), since they carry little or no direction."""
+(binaural, spaced pair, FOA), since they carry little or no direction.
+
+With --real MANIFEST, score annotated real recordings instead: a spa2v-realset/1 JSON
+manifest (docs/real-benchmark.md) lists audio files, relative to the manifest, and
+where each sounding source is and how it moves. Each clip is heard, tagged and planned
+as `spa2v plan` does, and scored per group and overall: side of clearly off-centre
+sources, left/centre/right and azimuth error in the 90-degree camera, direction of
+lateral motion per segment, approach/recede, label family, clips without an object;
+the centre-box floor in the same run. Writes real-bench.json and real-bench.md (every
+clip and source, what was tested and how it came out) to --out. Dual-mono clips are
+reported apart. A clip that cannot be planned is scored as an empty layout."""
 EPILOG = """\
 examples:
   spa2v bench --out bench-out                       # the full set: 72 clips, ~30 s
   spa2v bench --formats binaural,foa --limit 2      # a quick look: 2 clips per group
   spa2v bench --planner llm --limit 1 --out bench-llm
+  spa2v bench --real realdata/manifest.json --out real-out   # annotated recordings
+  spa2v bench --real realdata/manifest.json --given-layout     # formats from the manifest
 """
+
+#: Options of the simulated set that mean nothing with --real: (attribute, default).
+_SIMULATION_OPTIONS = (
+    ("seed", 0),
+    ("formats", None),
+    ("scene_types", None),
+    ("limit", None),
+    ("variants", 1),
+)
 
 
 def _formats(text: str) -> list[str]:
@@ -36,10 +62,24 @@ def _formats(text: str) -> list[str]:
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
+        "--real",
+        default=None,
+        metavar="MANIFEST",
+        help="score annotated real recordings listed in a spa2v-realset/1 JSON manifest "
+        "instead of the simulated set (e.g. --real realdata/manifest.json)",
+    )
+    parser.add_argument(
+        "--given-layout",
+        action="store_true",
+        help="with --real: tell the loader each clip's annotated format (FOA, binaural) "
+        "instead of detecting the stereo kind as for a user's file (default: detect)",
+    )
+    parser.add_argument(
         "--out",
         default="bench-out",
         metavar="DIR",
-        help="folder for bench.json and bench.md (created; default: bench-out)",
+        help="folder for bench.json and bench.md, or real-bench.json and real-bench.md "
+        "with --real (created; default: bench-out)",
     )
     parser.add_argument(
         "--seed", type=int, default=0, help="seed of the simulated set (default: 0)"
@@ -93,6 +133,10 @@ def run(args: argparse.Namespace) -> int:
     from spa2v.evaluation.benchmark import rich_tables, run_benchmark, write_report
 
     quiet = bool(getattr(args, "quiet", False))
+    if args.real is not None:
+        return run_real(args, quiet)
+    if args.given_layout:
+        raise Spa2vError("--given-layout applies to --real only")
     report = run_benchmark(
         seed=args.seed,
         formats=args.formats,
@@ -113,6 +157,42 @@ def run(args: argparse.Namespace) -> int:
         console.print(
             f"{len(report.clips)} clips in {report.seconds:.0f} s; "
             f"{failed} with a planner mistake (listed in {md_path})"
+        )
+    console.print(str(json_path))
+    console.print(str(md_path))
+    return 0
+
+
+def run_real(args: argparse.Namespace, quiet: bool) -> int:
+    """``spa2v bench --real MANIFEST``: score the planner on annotated recordings."""
+    from spa2v.evaluation.real_benchmark import (
+        rich_tables,
+        run_real_benchmark,
+        write_real_report,
+    )
+
+    for name, default in _SIMULATION_OPTIONS:
+        if getattr(args, name) != default:
+            flag = "--" + name.replace("_", "-")
+            raise Spa2vError(f"{flag} applies to the simulated set, not to --real")
+    report = run_real_benchmark(
+        args.real,
+        planner=args.planner,
+        fps=args.fps,
+        given_layout=args.given_layout,
+        progress=not quiet,
+        fail_fast=args.fail_fast,
+    )
+    json_path, md_path = write_real_report(report, args.out)
+    console = Console()
+    if not quiet:
+        for table in rich_tables(report):
+            console.print(table)
+        failed = [r.clip.clip for r in report.clips if r.error]
+        console.print(
+            f"{len(report.clips)} clips in {report.seconds:.0f} s"
+            + (f"; planning failed on {len(failed)}: {', '.join(failed)}" if failed else "")
+            + f"; every clip and source is listed in {md_path}"
         )
     console.print(str(json_path))
     console.print(str(md_path))
