@@ -37,6 +37,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from spa2v.errors import ManifestError
+from spa2v.nouns import ancestors, class_table, noun_info
 
 FORMAT_ID = "spa2v-realset/1"
 
@@ -281,7 +282,7 @@ _INSTRUMENT_GROUPS: dict[str, str] = {
     "Didgeridoo": "instrument-wind",
     "Shofar": "instrument-wind",
 }
-#: Noun-table families (``spa2v/hearing/tagging/nouns.csv``) that are a manifest family
+#: Noun-table families (``spa2v/nouns/nouns.csv``) that are a manifest family
 #: under another name; animals are listed by the noun table one kind at a time.
 _FAMILY_NAMES: dict[str, str] = {
     "vehicle": "vehicle",
@@ -321,7 +322,7 @@ GENERIC_INSTRUMENT = "instrument"
 def noun_family(noun: str) -> str:
     """The manifest family of a planned object's noun.
 
-    The noun table (:mod:`spa2v.hearing.tagging.classes`) gives the coarse family; an
+    The noun table (:mod:`spa2v.nouns`) gives the coarse family; an
     instrument is split into keyboard / string / wind / percussion by the AudioSet
     ontology of the classes that map to the noun ("piano" is the noun of "Piano", whose
     ancestor is "Keyboard (musical)"). A noun whose classes fall in several instrument
@@ -333,8 +334,6 @@ def noun_family(noun: str) -> str:
     >>> noun_family("musician"), noun_family("doorbell")
     ('instrument', 'other')
     """
-    from spa2v.hearing.tagging.classes import ancestors, class_table, noun_info
-
     family = noun_info(noun).family
     if family in _FAMILY_NAMES:
         return _FAMILY_NAMES[family]
