@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from spa2v.hearing.extract import hear
+from spa2v.hearing.motion import classify_motion
 from spa2v.sim import simulate_pass, simulate_radial
 
 SR = 16000
@@ -153,3 +154,17 @@ def test_direct_fraction_high_dry_low_in_a_room():
         assert shares[0] > 0.9, (fmt, shares)  # dry: all direct
         assert shares[1] < 0.6, (fmt, shares)  # 6 m in a room: mostly reverb
         assert drr_db(np.array(shares[:1]))[0] > drr_db(np.array(shares[1:]))[0] + 10
+
+
+def test_classify_motion_is_the_one_rule() -> None:
+    """15 deg of azimuth is a crossing (positive = left, so growing = right to left);
+    3 dB nearer or farther is a change of depth; a crossing wins; callers may ask for
+    more evidence."""
+    assert classify_motion(15.0, 0.0) == "right-to-left"
+    assert classify_motion(-15.0, 0.0) == "left-to-right"
+    assert classify_motion(14.9, 2.9) == "static"
+    assert classify_motion(0.0, 3.0) == "approaching"
+    assert classify_motion(0.0, -3.0) == "receding"
+    assert classify_motion(-20.0, 9.0) == "left-to-right"
+    assert classify_motion(20.0, 0.0, crossing_deg=35.0) == "static"
+    assert classify_motion(0.0, 5.0, depth_db=8.0) == "static"

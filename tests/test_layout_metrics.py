@@ -12,10 +12,8 @@ from spa2v.evaluation.layout_metrics import (
     MISSING_CENTRE_ERROR,
     TruthTrack,
     centre_baseline,
-    depth_trend,
     docsim,
     iou_matrix,
-    lateral_trend,
     ltsim,
     match_objects,
     max_iou,
@@ -106,14 +104,8 @@ def test_ltsim_is_exp_of_the_transport_cost() -> None:
     assert got == pytest.approx(math.exp(-0.5 * far_cost))
 
 
-def test_zones_and_trends() -> None:
+def test_zones() -> None:
     assert [horizontal_zone(x) for x in (0.2, 0.5, 0.8)] == ["left", "centre", "right"]
-    assert lateral_trend(np.linspace(0.1, 0.9, 8)) == "left-to-right"
-    assert lateral_trend(np.linspace(0.9, 0.1, 8)) == "right-to-left"
-    assert lateral_trend(np.full(8, 0.5) + np.linspace(0, 0.05, 8)) == "static"
-    assert depth_trend(np.linspace(0.1, 0.3, 8)) == "approaching"
-    assert depth_trend(np.linspace(0.3, 0.1, 8)) == "receding"
-    assert depth_trend(np.full(8, 0.2)) == "static"
 
 
 def _crossing_truth() -> TruthTrack:

@@ -11,6 +11,7 @@ import jsonschema
 import numpy as np
 import pytest
 
+from spa2v.camera import azimuth_to_x
 from spa2v.errors import LayoutError
 from spa2v.planning.vsl import (
     VSL,
@@ -256,6 +257,30 @@ def test_from_bare_lvd_frames_spreads_times_and_infers_motion() -> None:
 )
 def test_motion_from_boxes(boxes: list[list[float]], expected: str) -> None:
     assert motion_from_boxes(np.array(boxes)) == expected
+
+
+def _boxes(centre_x: np.ndarray, height: np.ndarray) -> np.ndarray:
+    return np.stack([centre_x - 0.05, 0.5 - height, centre_x + 0.05, 0.5 + 0 * height], axis=1)
+
+
+def test_motion_from_boxes_follows_the_one_motion_rule() -> None:
+    """A crossing is 15 deg of azimuth, a change of depth 3 dB (1.41 x the height), read
+    from the first and last quarter of the boxes; each part can be left out."""
+    x_for = lambda az: float(azimuth_to_x(az))  # noqa: E731
+    still = np.full(8, 0.2)
+    just_below = np.linspace(x_for(0.0), x_for(-14.0), 8)  # quarters: less than 14 deg
+    beyond = np.linspace(x_for(10.0), x_for(-10.0), 8)  # quarters: about 16 deg
+    assert motion_from_boxes(_boxes(just_below, still)) == "static"
+    assert motion_from_boxes(_boxes(beyond, still)) == "left-to-right"
+    assert motion_from_boxes(_boxes(beyond[::-1], still)) == "right-to-left"
+    centre = np.full(8, 0.5)
+    assert motion_from_boxes(_boxes(centre, np.linspace(0.1, 0.13, 8))) == "static"
+    assert motion_from_boxes(_boxes(centre, np.linspace(0.1, 0.18, 8))) == "approaching"
+    assert motion_from_boxes(_boxes(centre, np.linspace(0.18, 0.1, 8))) == "receding"
+    both = _boxes(beyond, np.linspace(0.1, 0.2, 8))
+    assert motion_from_boxes(both) == "left-to-right"
+    assert motion_from_boxes(both, lateral=False) == "approaching"
+    assert motion_from_boxes(both, depth=False) == "left-to-right"
 
 
 def test_boxes_at_does_not_walk_every_keyframe_per_call() -> None:

@@ -36,14 +36,10 @@ import numpy as np
 from scipy.optimize import linear_sum_assignment, linprog
 
 from spa2v.camera import horizontal_zone
-from spa2v.planning.vsl import VSL, Box, VSLBox, VSLFrame, VSLObject
+from spa2v.planning.vsl import VSL, Box, VSLBox, VSLFrame, VSLObject, motion_from_boxes
 
 #: Centre error charged for a frame where a visible source has no planned box.
 MISSING_CENTRE_ERROR = 0.5
-#: A lateral shift of the box centre below this (normalized x) is not a crossing.
-MIN_LATERAL_SHIFT_X = 0.1
-#: A box-height ratio (late / early) beyond this is approaching (1 / this: receding).
-MIN_SCALE_RATIO = 1.25
 
 LATERAL_MOTIONS = ("left-to-right", "right-to-left")
 DEPTH_MOTIONS = ("approaching", "receding")
@@ -79,52 +75,6 @@ def centre_x(boxes: np.ndarray) -> np.ndarray:
     """Horizontal centre of each box (NaN rows stay NaN)."""
     boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)
     return 0.5 * (boxes[:, 0] + boxes[:, 2])
-
-
-def _early_late(values: np.ndarray) -> tuple[float, float]:
-    """Means of the first and last quarter of a series (at least one value each).
-
-    Quarters rather than endpoints, so that one jittery keyframe does not flip a trend.
-    """
-    values = np.asarray(values, dtype=float)
-    k = max(1, len(values) // 4)
-    return float(np.mean(values[:k])), float(np.mean(values[-k:]))
-
-
-def lateral_trend(centre_xs: np.ndarray, min_shift_x: float = MIN_LATERAL_SHIFT_X) -> str:
-    """``"left-to-right"``, ``"right-to-left"`` or ``"static"`` from a centre-x series.
-
-    >>> lateral_trend(np.array([0.9, 0.7, 0.5, 0.3]))
-    'right-to-left'
-    """
-    if len(centre_xs) < 2:
-        return "static"
-    early, late = _early_late(centre_xs)
-    if late - early > min_shift_x:
-        return "left-to-right"
-    if early - late > min_shift_x:
-        return "right-to-left"
-    return "static"
-
-
-def depth_trend(heights: np.ndarray, min_scale_ratio: float = MIN_SCALE_RATIO) -> str:
-    """``"approaching"``, ``"receding"`` or ``"static"`` from a box-height series.
-
-    Height, not width or area: a box clipped at a side edge keeps its height, and
-    under the pinhole camera height is inversely proportional to depth.
-
-    >>> depth_trend(np.array([0.1, 0.12, 0.16, 0.2]))
-    'approaching'
-    """
-    if len(heights) < 2:
-        return "static"
-    early, late = _early_late(heights)
-    ratio = late / max(early, 1e-9)
-    if ratio > min_scale_ratio:
-        return "approaching"
-    if ratio < 1.0 / min_scale_ratio:
-        return "receding"
-    return "static"
 
 
 # -- the paper's layout-similarity metrics ------------------------------------------------
@@ -404,9 +354,9 @@ def score_clip(vsl: VSL, truth: Sequence[TruthTrack]) -> ClipScore:
             pred_zone = horizontal_zone(float(np.median(centre_x(seen)))) if len(seen) else None
             score.lcr.append(pred_zone == true_zone)
         elif source.motion in LATERAL_MOTIONS:
-            score.lateral.append(lateral_trend(centre_x(seen)) == source.motion)
+            score.lateral.append(motion_from_boxes(seen, depth=False) == source.motion)
         elif source.motion in DEPTH_MOTIONS:
-            score.depth.append(depth_trend(seen[:, 3] - seen[:, 1]) == source.motion)
+            score.depth.append(motion_from_boxes(seen, lateral=False) == source.motion)
 
     for k in range(len(times_s)):
         true_idx = [i for i, s in enumerate(truth) if s.visible[k]]

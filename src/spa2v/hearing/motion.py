@@ -1,4 +1,9 @@
-"""Motion summaries of a cue track: sideways (azimuth trend) and in depth (loudness trend).
+"""What counts as motion, and motion summaries of a cue track: sideways (azimuth trend)
+and in depth (loudness trend).
+
+:func:`classify_motion` is the one motion classifier of the package: hearing's summaries,
+the physics planner, a layout's motion read back from its boxes, the benchmark's scoring
+and the simulator's ground-truth labels all call it, each on the change it measures.
 
 Distance follows from level by the 1/r law: +6 dB per halving of distance, so a relative
 distance is ``10 ** (-(L - L_max) / 20)`` (1.0 at the loudest frame).
@@ -6,17 +11,51 @@ distance is ``10 ** (-(L - L_max) / 20)`` (1.0 at the loudest frame).
 
 from __future__ import annotations
 
+from typing import Literal
+
 import numpy as np
 from scipy.ndimage import median_filter
 
 from spa2v.hearing.cues import DepthMotion, LateralMotion
 
-#: An azimuth change below this over the whole track is "static".
+#: A crossing: the azimuth changes by at least this much (degrees).
+CROSSING_DEG = 15.0
+#: Approaching / receding: the source comes nearer / goes away by at least this much,
+#: in dB of the 1/r law (20 log10 of the distance ratio; 3 dB = 1.41 x nearer).
+DEPTH_DB = 3.0
+#: An azimuth spread below this over a cue track is "static" (hearing's summary: a
+#: spread above it that is no crossing is "other").
 LATERAL_STATIC_DEG = 10.0
-#: Net azimuth change that makes a clear left/right crossing.
-LATERAL_CROSSING_DEG = 15.0
-#: Level change that counts as approach or recession.
-DEPTH_CHANGE_DB = 3.0
+
+
+MotionClass = Literal["static", "left-to-right", "right-to-left", "approaching", "receding"]
+
+
+def classify_motion(
+    azimuth_change_deg: float,
+    nearer_db: float,
+    *,
+    crossing_deg: float = CROSSING_DEG,
+    depth_db: float = DEPTH_DB,
+) -> MotionClass:
+    """``"left-to-right"``, ``"right-to-left"``, ``"approaching"``, ``"receding"`` or
+    ``"static"`` from a change of azimuth and of distance.
+
+    Azimuth is positive to the LEFT, so a growing azimuth moves right to left;
+    ``nearer_db`` is positive when the source comes nearer (``20 log10(d_start / d_end)``).
+    A crossing wins over a change of depth. ``crossing_deg`` and ``depth_db`` default to
+    what counts as motion; a caller deciding from noisy evidence may ask for more.
+
+    >>> classify_motion(30.0, 0.0), classify_motion(-30.0, 9.0), classify_motion(5.0, -6.0)
+    ('right-to-left', 'left-to-right', 'receding')
+    >>> classify_motion(5.0, 1.0)
+    'static'
+    """
+    if abs(azimuth_change_deg) >= crossing_deg:
+        return "right-to-left" if azimuth_change_deg > 0 else "left-to-right"
+    if abs(nearer_db) >= depth_db:
+        return "approaching" if nearer_db > 0 else "receding"
+    return "static"
 
 
 def _edges(values: np.ndarray, share: float = 0.2) -> tuple[float, float]:
@@ -52,10 +91,9 @@ def lateral_motion(
     spread = float(np.percentile(az, 95) - np.percentile(az, 5))
     if spread < LATERAL_STATIC_DEG:
         return "static"
-    if end - start >= LATERAL_CROSSING_DEG:
-        return "right-to-left"
-    if start - end >= LATERAL_CROSSING_DEG:
-        return "left-to-right"
+    motion = classify_motion(end - start, 0.0)
+    if motion == "left-to-right" or motion == "right-to-left":
+        return motion
     return "other"
 
 
@@ -72,13 +110,12 @@ def depth_motion(loudness_db: np.ndarray, active: np.ndarray, hop_s: float) -> D
     peak_at = int(np.argmax(level))
     peak = float(level[peak_at])
     inside = 0.15 * level.size < peak_at < 0.85 * level.size
-    if inside and peak - start >= DEPTH_CHANGE_DB and peak - end >= DEPTH_CHANGE_DB:
+    if inside and peak - start >= DEPTH_DB and peak - end >= DEPTH_DB:
         return "approaching-then-receding"
-    if end - start >= DEPTH_CHANGE_DB:
-        return "approaching"
-    if start - end >= DEPTH_CHANGE_DB:
-        return "receding"
-    if float(np.percentile(level, 95) - np.percentile(level, 5)) < 2 * DEPTH_CHANGE_DB:
+    motion = classify_motion(0.0, end - start)  # louder = nearer
+    if motion == "approaching" or motion == "receding":
+        return motion
+    if float(np.percentile(level, 95) - np.percentile(level, 5)) < 2 * DEPTH_DB:
         return "static"
     return "other"
 

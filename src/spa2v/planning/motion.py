@@ -2,6 +2,11 @@
 ``approaching`` or ``receding``, read from straight-line fits of the smoothed azimuth,
 level and heard-distance tracks (the cue figures of :func:`spa2v.planning.physics`),
 with stricter rules for classes that rarely move.
+
+The classification itself is the package's one motion rule
+(:func:`spa2v.hearing.motion.classify_motion`); what this module adds is how much
+evidence the noisy cue tracks must show first: a larger change than what counts as
+motion, along a steady trend (R^2), more of both for classes that rarely move.
 """
 
 from __future__ import annotations
@@ -9,6 +14,7 @@ from __future__ import annotations
 import numpy as np
 
 from spa2v.hearing.cues import CueTrack
+from spa2v.hearing.motion import classify_motion
 
 #: Lateral motion: the azimuth must change by at least this much over the span
 #: (classes that usually move / classes that usually stand still).
@@ -103,21 +109,26 @@ def motion_from_tracks(facts: dict[str, float], usually_moving: bool = True) -> 
         else (STILL_LATERAL_MIN_DEG, STILL_LATERAL_MIN_R2, STILL_DEPTH_RULES)
     )
     d_az = facts.get("az_trend_deg", facts["az_end_deg"] - facts["az_start_deg"])
-    if abs(d_az) >= lateral_deg and facts.get("az_trend_r2", 1.0) >= lateral_r2:
-        return "right-to-left" if d_az > 0 else "left-to-right"
+    steady = facts.get("az_trend_r2", 1.0) >= lateral_r2
+    lateral = classify_motion(d_az if steady else 0.0, 0.0, crossing_deg=lateral_deg)
+    if lateral != "static":
+        return lateral
     trend_db, r2 = facts["level_trend_db"], facts["level_trend_r2"]
-    level_says = any(abs(trend_db) >= min_db and r2 >= min_r2 for min_db, min_r2 in depth_rules)
+    level_rule_db = next(
+        (min_db for min_db, min_r2 in depth_rules if abs(trend_db) >= min_db and r2 >= min_r2),
+        None,
+    )
     if usually_moving and "distance_trend_db" in facts:
         near_db, near_r2 = facts["distance_trend_db"], facts["distance_trend_r2"]
         if abs(near_db) >= DISTANCE_RULE[0] and near_r2 >= DISTANCE_RULE[1]:
             # When the two disagree, the clearer trend (size x steadiness) wins: a DRR
             # estimate near its floor drifts a few dB, while a steady 11 dB fall of the
             # level is a source going away.
-            disagree = level_says and (near_db > 0) != (trend_db > 0)
+            disagree = level_rule_db is not None and (near_db > 0) != (trend_db > 0)
             if not (disagree and abs(trend_db) * r2 > abs(near_db) * near_r2):
-                return "approaching" if near_db > 0 else "receding"
-    if level_says:
-        return "approaching" if trend_db > 0 else "receding"
+                return classify_motion(0.0, near_db, depth_db=DISTANCE_RULE[0])
+    if level_rule_db is not None:
+        return classify_motion(0.0, trend_db, depth_db=level_rule_db)
     return "static"
 
 

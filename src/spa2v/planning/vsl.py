@@ -50,7 +50,9 @@ from pydantic import (
     model_validator,
 )
 
+from spa2v.camera import x_to_azimuth
 from spa2v.errors import LayoutError
+from spa2v.hearing.motion import classify_motion
 from spa2v.io.atomic import write_text_atomic
 
 SCHEMA_ID = "spa2v.vsl/1"
@@ -373,37 +375,36 @@ def save_vsl(vsl: VSL, path: str | os.PathLike[str]) -> Path:
 # -- motion from boxes ------------------------------------------------------------------
 
 
-def motion_from_boxes(
-    boxes: np.ndarray,
-    min_shift_x: float = 0.1,
-    min_scale_ratio: float = 1.25,
-) -> str:
-    """Classify a box trajectory ``(K, 4)`` into one of :data:`MOTIONS`.
+def motion_from_boxes(boxes: np.ndarray, *, lateral: bool = True, depth: bool = True) -> str:
+    """The motion a box trajectory ``(K, 4)`` shows: one of :data:`MOTIONS` but "other".
 
-    Lateral motion wins when the box centre moves by more than ``min_shift_x`` (in
-    normalized x) from the first to the last box; otherwise a box height that grows
-    (shrinks) by more than ``min_scale_ratio`` means approaching (receding). Height,
-    not width, because a box clipped at the frame edge keeps its height.
+    The box centre's horizontal shift, read as azimuth through the camera model, and
+    the change of its height, read as distance (under the pinhole camera height is
+    inversely proportional to depth; height, not width, because a box clipped at the
+    frame edge keeps its height), go to the package's one motion rule
+    (:func:`spa2v.hearing.motion.classify_motion`). Early and late values are the means
+    of the first and last quarter of the boxes, so that one jittery keyframe does not
+    flip a trend. ``lateral=False`` / ``depth=False`` leave that change out.
 
     >>> motion_from_boxes(np.array([[0.8, 0.4, 0.9, 0.5], [0.1, 0.4, 0.2, 0.5]]))
     'right-to-left'
+    >>> motion_from_boxes(np.array([[0.45, 0.45, 0.55, 0.5], [0.4, 0.4, 0.6, 0.6]]))
+    'approaching'
     """
     boxes = np.asarray(boxes, dtype=float).reshape(-1, 4)
     if len(boxes) < 2:
         return "static"
-    centre_x = 0.5 * (boxes[:, 0] + boxes[:, 2])
-    shift_x = float(centre_x[-1] - centre_x[0])
-    if shift_x > min_shift_x:
-        return "left-to-right"
-    if shift_x < -min_shift_x:
-        return "right-to-left"
-    height = boxes[:, 3] - boxes[:, 1]
-    ratio = float(height[-1] / max(height[0], 1e-9))
-    if ratio > min_scale_ratio:
-        return "approaching"
-    if ratio < 1.0 / min_scale_ratio:
-        return "receding"
-    return "static"
+    k = max(1, len(boxes) // 4)
+    early, late = boxes[:k].mean(axis=0), boxes[-k:].mean(axis=0)
+    azimuth_change_deg = 0.0
+    if lateral:
+        x_early, x_late = (early[0] + early[2]) / 2, (late[0] + late[2]) / 2
+        azimuth_change_deg = float(x_to_azimuth(x_late) - x_to_azimuth(x_early))
+    nearer_db = 0.0
+    if depth:
+        height_early, height_late = early[3] - early[1], late[3] - late[1]
+        nearer_db = 20.0 * math.log10(max(height_late, 1e-9) / max(height_early, 1e-9))
+    return classify_motion(azimuth_change_deg, nearer_db)
 
 
 # -- LVD layout format ------------------------------------------------------------------

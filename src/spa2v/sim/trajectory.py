@@ -18,6 +18,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from spa2v.camera import Position
+from spa2v.hearing.motion import classify_motion
 
 __all__ = [
     "Linear",
@@ -55,9 +56,10 @@ class Trajectory:
     def motion(self, t0: float, t1: float) -> str:
         """The VSL motion label over ``[t0, t1]`` (explicit label if one was given).
 
-        Derived from the geometry: a lateral sweep of more than 15 deg of azimuth is a
-        crossing (left-to-right when the azimuth decreases, azimuth being positive to the
-        left); otherwise a change of distance by more than 20% is approaching/receding.
+        Derived from the geometry by the package's one motion rule
+        (:func:`spa2v.hearing.motion.classify_motion`): the change of azimuth (positive
+        to the left) and of distance (in dB of the 1/r law); a source that moves but
+        does neither enough is "other".
         """
         if self.motion_label is not None:
             return self.motion_label
@@ -67,14 +69,9 @@ class Trajectory:
         if self.speed_mps(t0, t1) < 0.05:
             return "static"
         daz = (az[1] - az[0] + 180.0) % 360.0 - 180.0
-        if abs(daz) > 15.0:
-            return "left-to-right" if daz < 0 else "right-to-left"
-        ratio = dist[1] / max(dist[0], 1e-6)
-        if ratio < 1 / 1.2:
-            return "approaching"
-        if ratio > 1.2:
-            return "receding"
-        return "other"
+        nearer_db = 20.0 * math.log10(max(dist[0], 1e-6) / max(dist[1], 1e-6))
+        motion = classify_motion(float(daz), nearer_db)
+        return "other" if motion == "static" else motion
 
 
 @dataclass
