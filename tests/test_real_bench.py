@@ -385,6 +385,26 @@ def test_pools_keep_dual_mono_and_peer_output_apart() -> None:
     assert groups["dual-mono"]["planner"]["n_label"] == 1
 
 
+def test_the_api_scores_and_writes_a_manifest(tmp_path: Path) -> None:
+    """A silent recording: nothing is heard, so the layout is empty and counted so."""
+    import spa2v.api
+
+    path = write_manifest(tmp_path, [clip_entry(duration_s=0.1)])
+    report = spa2v.api.bench_real(path, tmp_path / "out")
+    assert report.clips[0].error is None and report.clips[0].planner.empty
+    overall = report.groups()["overall"]
+    assert overall["planner"]["empty_clips"] == 1 and overall["floor"]["empty_clips"] == 0
+    written = json.loads((tmp_path / "out" / "real-bench.json").read_text())
+    assert written["schema"] == "spa2v.realbench/1"
+    assert written["clips"][0]["planner"]["sources"][0]["label"]["planned"] == "none"
+
+
+def test_a_clip_without_sounding_sources_is_not_an_empty_layout_test() -> None:
+    clip = the_clip()
+    clip.sources[0].sounding = False
+    assert score_layout(clip, layout(4.0, {}), clip_grid(clip)).empty is None
+
+
 # -- end to end on simulated recordings ---------------------------------------------------
 
 

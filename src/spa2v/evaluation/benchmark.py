@@ -303,7 +303,9 @@ def plan_signal(signal: Any, planner: str = "physics", fps: float = 8.0) -> VSL:
     from spa2v.hearing.tagging.tag import tag_cues
     from spa2v.planning import plan
 
-    cues = tag_cues(signal, hear(signal))
+    cues = hear(signal)
+    if cues.sources:  # as spa2v.api.hear_signal: nothing heard, nothing to tag
+        cues = tag_cues(signal, cues)
     return plan(cues, planner=planner, fps=fps)
 
 

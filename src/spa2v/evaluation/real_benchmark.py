@@ -290,7 +290,7 @@ class LayoutScore:
     """One layout of one clip, scored."""
 
     sources: list[SourceScore]
-    empty: bool
+    empty: bool | None  # the layout has no object (None: nothing sounds in the clip)
     objects: list[str]  # "name (family, motion)" per planned object
     unmatched_objects: int = 0
 
@@ -431,7 +431,7 @@ def score_layout(
         scores.append(score)
     return LayoutScore(
         sources=scores,
-        empty=not vsl.objects,
+        empty=not vsl.objects if truths else None,
         objects=[f"{o.name} ({families[o.id]}, {o.motion})" for o in vsl.objects],
         unmatched_objects=len(vsl.objects) - len(matches),
     )
@@ -477,7 +477,8 @@ class RealScore:
                 self.depth.append(s.depth["ok"])
             if s.label is not None:
                 self.label.append(s.label["ok"])
-        self.empty.append(layout.empty)
+        if layout.empty is not None:
+            self.empty.append(layout.empty)
 
     def summary(self) -> dict[str, float]:
         """Means with their counts (``n_*``); NaN where nothing was tested."""
