@@ -28,10 +28,10 @@ ends hold to them):
 * **off-view**: on samples where the source is outside the view, no box or a box in the
   third of the frame on the source's side;
 * **direction** per motion segment (``segments``, else a clip-level lateral motion):
-  the trend of the planned centre over the segment
-  (:func:`~spa2v.evaluation.layout_metrics.lateral_trend`);
-* **approach/recede**: the trend of the planned box height
-  (:func:`~spa2v.evaluation.layout_metrics.depth_trend`);
+  the turn of the planned centre from the segment's first to its last sample
+  (:func:`segment_motion`);
+* **approach/recede**: the change of the planned box height
+  (:func:`~spa2v.planning.vsl.motion_from_boxes`);
 * **label family**: the matched object's noun belongs to ``family`` or ``family_alt``;
 * **empty**: the layout has no object.
 
@@ -76,8 +76,6 @@ from spa2v.evaluation.layout_metrics import (
     TruthTrack,
     centre_baseline,
     centre_x,
-    depth_trend,
-    lateral_trend,
     match_objects,
     sample_boxes,
 )
@@ -91,8 +89,9 @@ from spa2v.evaluation.realset import (
     load_realset,
     noun_family,
 )
+from spa2v.hearing.motion import classify_motion
 from spa2v.io.atomic import write_text_atomic
-from spa2v.planning.vsl import VSL
+from spa2v.planning.vsl import VSL, motion_from_boxes
 
 REPORT_SCHEMA = "spa2v.realbench/1"
 METHODS = ("planner", "floor")
@@ -107,10 +106,11 @@ MIN_SIDE_OFFSET_X = 0.12
 MISSING_AZIMUTH_ERROR_DEG = VIEW_HALF_DEG
 #: A track's first (last) keyframe this close to the clip's start (end) stands for it.
 EDGE_HOLD_S = 0.5
-#: A planned centre must move at least this far (early vs late quarter of a segment) to
-#: count as a lateral movement: direction segments are at least 12 deg long (about
-#: 0.1 of the frame near the centre), and quarter means keep about 3/4 of a steady move.
-MIN_SEGMENT_SHIFT_X = 0.03
+#: Over a direction segment, the planned centre must turn at least this far (as seen
+#: through the camera model) to count as moving: annotated segments are at least 12 deg
+#: long, so the package's crossing threshold (15 deg over a whole clip) would fail a
+#: layout that follows them exactly; 3 deg is about 0.03 of the frame near the centre.
+MIN_SEGMENT_TURN_DEG = 3.0
 
 #: (key, title, kind, count key) of the pooled metrics, in table order. Kinds: "pct"
 #: (a rate), "deg" (an error in degrees), "count" (clips).
@@ -260,6 +260,21 @@ def direction_tests(source: Source) -> list[Segment]:
     return []
 
 
+def segment_motion(centre_xs: np.ndarray) -> str:
+    """The lateral motion a planned centre shows over a segment: the turn from its first
+    to its last sample through the camera model, classified by the package's motion rule
+    (:func:`~spa2v.hearing.motion.classify_motion`) at :data:`MIN_SEGMENT_TURN_DEG`;
+    ``"none"`` without a box.
+
+    >>> segment_motion(np.array([0.5, 0.45, 0.4])), segment_motion(np.array([0.5, 0.51]))
+    ('right-to-left', 'static')
+    """
+    if len(centre_xs) == 0:
+        return "none"
+    turn_deg = float(x_to_azimuth(centre_xs[-1]) - x_to_azimuth(centre_xs[0]))
+    return classify_motion(turn_deg, 0.0, crossing_deg=MIN_SEGMENT_TURN_DEG)
+
+
 def true_depth(source: Source) -> str | None:
     """``"approaching"`` / ``"receding"`` when the annotation says so, else None."""
     if source.depth_motion is not None:
@@ -404,8 +419,7 @@ def score_layout(
                 score.offview = {"n": len(hits), "acc": float(np.mean(hits))}
             for segment in direction_tests(source):
                 inside = (times_s >= segment.t0 - 1e-9) & (times_s <= segment.t1 + 1e-9)
-                xs = cx[inside & present]
-                planned = lateral_trend(xs, MIN_SEGMENT_SHIFT_X) if len(xs) else "none"
+                planned = segment_motion(cx[inside & present])
                 score.directions.append(
                     {
                         "t0": segment.t0,
@@ -418,8 +432,8 @@ def score_layout(
 
         depth = true_depth(source)
         if depth is not None and truth.ever_seen:
-            heights = track[present, 3] - track[present, 1]
-            planned = depth_trend(heights) if len(heights) else "none"
+            shown = track[present]
+            planned = motion_from_boxes(shown, lateral=False) if len(shown) else "none"
             score.depth = {"true": depth, "planned": planned, "ok": planned == depth}
         if truth.ever_seen:
             planned = families.get(object_id) if object_id is not None else None
