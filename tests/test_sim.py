@@ -10,7 +10,9 @@ import pytest
 from spa2v.camera import Position, project_box
 from spa2v.errors import Spa2vError
 from spa2v.sim import (
+    CODECS,
     FORMATS,
+    PAN_LAWS,
     SCENE_TYPES,
     SOURCES,
     SPEED_OF_SOUND,
@@ -69,11 +71,13 @@ def test_left_source_is_louder_and_earlier_in_channel_0(fmt: str, az: float) -> 
 
 def test_spaced_pair_delay_matches_geometry() -> None:
     sr = 48000
-    for az in (-60.0, -20.0, 0.0, 30.0, 70.0):
-        res = simulate_static(az, 4.0, format="spaced", duration_s=0.5, sr=sr, seed=1)
+    for d, az in [(0.08, -60.0), (0.15, -20.0), (0.2, 0.0), (0.25, 30.0), (0.3, 70.0)]:
+        res = simulate_static(
+            az, 4.0, format="spaced", duration_s=0.5, sr=sr, seed=1, mic_spacing_m=d
+        )
         x = res.signal.samples
-        expected = 0.15 * math.sin(math.radians(az)) / SPEED_OF_SOUND * sr  # far field
-        assert abs(_lag(x[0], x[1], 40) - expected) <= 1.0
+        expected = d * math.sin(math.radians(az)) / SPEED_OF_SOUND * sr  # far field
+        assert abs(_lag(x[0], x[1], 60) - expected) <= 1.0
 
 
 def test_foa_encodes_direction_and_elevation() -> None:
@@ -253,7 +257,7 @@ def test_far_source_outdoors_gets_quieter_with_reverb_too() -> None:
     about 1 dB below that of the same source at 20 m; Barron's revised theory makes
     the reflected sound fall with distance too, so the whole recording gets quieter
     by about as much as the direct sound (12 dB)."""
-    outdoors = dict(format="mono", duration_s=1.5, sr=SR, seed=3, rt60_s=0.8)
+    outdoors = dict(format="mono", duration_s=1.5, sr=SR, seed=3, rt60_s=0.8, environment="outdoor")
 
     def level(d: float) -> float:
         wet = simulate_static(0.0, d, room_volume_m3=20000.0, **outdoors)
@@ -373,14 +377,32 @@ def test_benchmark_scenes_are_deterministic_and_complete() -> None:
     a = benchmark_scenes(seed=0, fallback="synthetic")
     b = benchmark_scenes(seed=0, fallback="synthetic")
     assert [s.name for s in a] == [s.name for s in b]
-    assert len({s.name for s in a}) == len(a) == 72
+    assert len({s.name for s in a}) == len(a) == 81
     assert {s.scene_type for s in a} == set(SCENE_TYPES)
     assert {s.format for s in a} == {"binaural", "spaced", "panned", "foa"}
     assert {bool(s.rt60_s) for s in a} == {False, True}
-    assert len(benchmark_scenes(seed=0, variants=2, fallback="synthetic")) == 144
-    assert (
-        len(benchmark_scenes(seed=0, formats=FORMATS, reverb=(False,), fallback="synthetic")) == 45
-    )
+    # one dual-mono clip per geometry, three per stereo format, in both rooms
+    dual = [s for s in a if s.dual_mono]
+    assert len(dual) == 9 and {s.format for s in dual} == {"binaural", "spaced", "panned"}
+    assert all(sum(s.format == f for s in dual) == 3 for f in ("binaural", "spaced", "panned"))
+    assert {bool(s.rt60_s) for s in dual} == {False, True}
+    # the drawn conditions: never the KEMAR head; spacings and pan laws vary
+    assert {s.head for s in a} == {"sphere"}
+    assert all(0.075 <= s.head_radius_m <= 0.10 for s in a)
+    assert all(0.08 <= s.mic_spacing_m <= 0.30 for s in a)
+    assert len({round(s.mic_spacing_m, 3) for s in a if s.format == "spaced"}) >= 10
+    assert {s.pan_law for s in a if s.format == "panned"} == set(PAN_LAWS)
+    stereo = [s for s in a if s.format != "foa" and not s.dual_mono]
+    assert all(abs(s.gain_imbalance_db) <= 3.0 for s in stereo)
+    assert {s.codec for s in stereo} == {None, "mp3", "aac", "vorbis"}
+    assert all(s.reflections for s in a)
+    assert len(benchmark_scenes(seed=0, variants=2, fallback="synthetic")) == 162
+    dry = benchmark_scenes(seed=0, formats=FORMATS, reverb=(False,), fallback="synthetic")
+    assert len(dry) == 45 + 5
+    own = benchmark_scenes(seed=0, conditions="estimator", fallback="synthetic")
+    assert len(own) == 72 and {(s.head, s.mic_spacing_m, s.pan_law) for s in own} == {
+        ("kemar", 0.15, "sin-cos")
+    }
     c = benchmark_scenes(seed=1, fallback="synthetic")
     assert [s.name for s in a] != [s.name for s in c] or any(
         sa.sources[0].trajectory != sc.sources[0].trajectory for sa, sc in zip(a, c, strict=True)
@@ -388,12 +410,21 @@ def test_benchmark_scenes_are_deterministic_and_complete() -> None:
     for s in a:
         if s.scene_type == "static-2":
             az = [src.trajectory.azimuth_deg for src in s.sources]
-            assert abs(az[0] - az[1]) >= 40.0
+            assert abs(az[0] - az[1]) >= 35.0
         if s.scene_type.startswith("static"):
             assert s.environment == "indoor"
             assert all(abs(src.trajectory.azimuth_deg) < 45 for src in s.sources)
         else:
             assert s.environment == "outdoor"
+    # static azimuths spread over the view, across the left/centre/right boundaries
+    static = [
+        src.trajectory.azimuth_deg
+        for s in benchmark_scenes(seed=0, variants=4, formats=("foa",), reverb=(False,))
+        if s.scene_type == "static-1"
+        for src in s.sources
+    ]
+    assert min(static) < -30 and max(static) > 30
+    assert any(14 < abs(az) < 23 for az in static)
 
 
 def test_benchmark_scene_renders_with_truth() -> None:
@@ -419,3 +450,121 @@ def test_benchmark_subset_renders_the_same_clips_as_the_full_set():
     full = {s.name: s.seed for s in benchmark_scenes()}
     subset = benchmark_scenes(formats=("foa", "binaural"))
     assert subset and all(full[s.name] == s.seed for s in subset)
+
+
+# -- conditions the estimator does not assume --------------------------------------------
+
+
+def test_sphere_head_itd_and_ild_follow_its_radius() -> None:
+    """A rigid sphere's low-frequency ITD is 3 a / c per unit sin(azimuth) (Kuhn 1977): a
+    bigger head gives a proportionally longer delay; the near ear is louder."""
+    lags = {}
+    for radius in (0.075, 0.10):
+        res = simulate_static(
+            60.0,
+            3.0,
+            format="binaural",
+            duration_s=0.5,
+            sr=SR,
+            head="sphere",
+            head_radius_m=radius,
+            ear_angle_deg=90.0,
+        )
+        x = res.signal.samples
+        from scipy.signal import butter, correlate, sosfiltfilt
+
+        sos = butter(4, 800, fs=SR, output="sos")  # Kuhn's low-frequency regime
+        low = sosfiltfilt(sos, x, axis=1)
+        cc = correlate(low[1], low[0], "full")
+        all_lags = np.arange(-x.shape[1] + 1, x.shape[1])
+        near = np.abs(all_lags) <= 60
+        lags[radius] = int(all_lags[near][np.argmax(cc[near])])  # the right ear trails by
+        assert _rms_db(x[0]) > _rms_db(x[1]) + 3.0
+    for radius, lag in lags.items():
+        expected = 3.0 * radius / SPEED_OF_SOUND * math.sin(math.radians(60.0)) * SR
+        assert lag == pytest.approx(expected, abs=1.5)
+    assert lags[0.10] > lags[0.075] + 3  # 4.5 samples apart at 24 kHz
+
+
+def test_kemar_and_sphere_heads_differ() -> None:
+    kw = dict(format="binaural", duration_s=0.3, sr=SR)
+    sphere = simulate_static(30.0, 3.0, head="sphere", **kw)
+    kemar = simulate_static(30.0, 3.0, head="kemar", **kw)
+    assert sphere.info["conditions"]["head"] == "sphere"
+    assert kemar.info["conditions"]["head"] == "kemar"
+    assert not np.allclose(sphere.signal.samples, kemar.signal.samples, atol=1e-3)
+
+
+@pytest.mark.parametrize(
+    "law, centre_db", [("sin-cos", -3.01), ("-4.5dB", -4.52), ("linear", -6.02)]
+)
+def test_pan_laws_level_at_the_centre_and_at_the_side(law: str, centre_db: float) -> None:
+    from spa2v.sim import pan_gains
+
+    gl, gr = pan_gains(np.array([0.0, 90.0, -90.0]), law=law)
+    assert 20 * np.log10(gl[0]) == pytest.approx(centre_db, abs=0.01)
+    assert gl[0] == pytest.approx(gr[0])
+    assert (gl[1], gr[1], gl[2], gr[2]) == pytest.approx((1.0, 0.0, 0.0, 1.0))
+    res = simulate_static(30.0, 3.0, format="panned", duration_s=0.3, sr=SR, pan_law=law)
+    x = res.signal.samples
+    g = pan_gains(np.array([30.0]), law=law)
+    assert _rms_db(x[0]) - _rms_db(x[1]) == pytest.approx(
+        20 * np.log10(g[0][0] / g[1][0]), abs=0.05
+    )
+
+
+def test_room_early_reflections_arrive_from_the_image_sources() -> None:
+    """A click in a room: the first reflections come 2-40 ms after the direct sound
+    (floor, ceiling, walls of a 400 m^3 room), louder than the late tail there; a
+    diffuse-tail-only room has nothing in that window but the tail's build-up."""
+    click = np.zeros(SR)
+    click[100] = 1.0
+    src = SourceSpec("click", Static(0.0, 3.0), samples=click, samples_sr=SR)
+
+    def render(reflections: bool) -> np.ndarray:
+        spec = SceneSpec(
+            [src],
+            format="mono",
+            duration_s=0.5,
+            sr=SR,
+            rt60_s=0.4,
+            seed=2,
+            reflections=reflections,
+        )
+        return simulate(spec).signal.samples[0]
+
+    ism, diffuse = render(True), render(False)
+    direct = int(np.argmax(np.abs(ism)))
+    window = slice(direct + int(0.002 * SR), direct + int(0.02 * SR))
+    peaks = np.sort(np.abs(ism[window]))[::-1]
+    # discrete reflections: a few strong peaks, not noise
+    assert peaks[0] > 0.2 * np.abs(ism[direct])
+    assert np.max(np.abs(diffuse[window])) < 0.5 * peaks[0]
+
+
+def test_recording_chain_gain_imbalance_and_dual_mono() -> None:
+    kw = dict(format="spaced", duration_s=0.5, sr=SR, seed=4)
+    base = simulate_static(0.0, 3.0, **kw).signal.samples
+    tilted = simulate_static(0.0, 3.0, gain_imbalance_db=2.5, **kw).signal.samples
+    assert _rms_db(tilted[0]) - _rms_db(tilted[1]) == pytest.approx(
+        _rms_db(base[0]) - _rms_db(base[1]) + 2.5, abs=0.01
+    )
+    dual = simulate_static(40.0, 3.0, dual_mono=True, **kw)
+    assert np.array_equal(dual.signal.samples[0], dual.signal.samples[1])
+    assert dual.info["conditions"]["dual_mono"] is True
+    with pytest.raises(Spa2vError, match="stereo formats"):
+        simulate_static(0.0, 3.0, format="foa", dual_mono=True, duration_s=0.1)
+
+
+@pytest.mark.parametrize("codec", sorted(CODECS))
+def test_codec_round_trip_keeps_timing_and_loses_detail(codec: str) -> None:
+    kw = dict(format="binaural", duration_s=1.0, sr=SR, seed=5, clip="engine", head="sphere")
+    clean = simulate_static(30.0, 3.0, **kw)
+    coded = simulate_static(30.0, 3.0, codec=codec, codec_bitrate_kbps=64.0, **kw)
+    x, y = clean.signal.samples, coded.signal.samples
+    assert y.shape == x.shape
+    assert _lag(x[0], y[0], 200) == 0  # re-aligned: the truth's times still hold
+    err_db = _rms_db(y - x) - _rms_db(x)
+    assert -40.0 < err_db < -3.0  # lossy, but the same sound
+    reached = coded.info["conditions"]["codec_bitrate_reached_kbps"]
+    assert 40.0 < reached < 120.0

@@ -1,18 +1,20 @@
 """The layout benchmark behind ``spa2v bench``.
 
 A deterministic simulated set mirroring the SpA2V paper's benchmark
-(:func:`spa2v.sim.benchmark_scenes`: static instruments left/centre/right indoors, one
-or two at once; vehicles crossing, approaching and receding outdoors; every audio
-format; anechoic and reverberant) is run clip by clip through
+(:func:`spa2v.sim.benchmark_scenes`: static instruments anywhere across the view
+indoors, one or two at once; vehicles crossing, approaching and receding outdoors;
+every audio format; anechoic and rooms with early reflections; recording conditions
+the estimator does not assume, drawn per clip) is run clip by clip through
 
     simulate -> hear -> tag -> plan
 
 and each planned layout is scored against the simulator's ground truth with
 :mod:`spa2v.evaluation.layout_metrics`. A trivial "centre box" layout
 (:func:`~spa2v.evaluation.layout_metrics.centre_baseline`) is scored in the same run
-as a floor. Results are pooled per scene type, per audio format and over the formats
-the targets apply to (binaural, spaced pair, FOA; panned stereo and mono are reported
-separately since they carry no or only level-based direction).
+as a floor. Results are pooled per scene type, per audio format, per recording
+condition (room, codec, gain imbalance, head, spacing, pan law) and over every format
+and condition; the targets apply to that pool. Dual-mono clips carry no left/right
+information and are reported apart, as is mono.
 
 Example
 -------
@@ -47,8 +49,11 @@ from spa2v.planning.vsl import VSL, VSLFrame
 REPORT_SCHEMA = "spa2v.bench/1"
 #: Ground truth and planned boxes are compared on this grid (frames per second).
 EVAL_FPS = 8.0
-#: Formats whose pooled figures are checked against the targets.
-TARGET_FORMATS = ("binaural", "spaced", "foa")
+#: Formats whose pooled figures are checked against the targets (every format that
+#: carries a direction; dual-mono clips are left out of every pool but their own).
+TARGET_FORMATS = ("binaural", "spaced", "panned", "foa")
+#: The pool of the figures before the simulator stopped sharing the estimator's models.
+LEGACY_FORMATS = ("binaural", "spaced", "foa")
 #: Issue 4's "done when" for the physics planner: (metric, comparison, threshold).
 TARGETS: tuple[tuple[str, str, float], ...] = (
     ("lcr_acc", ">=", 0.95),
@@ -90,6 +95,17 @@ class ClipResult:
     error: str | None = None  # why planning failed (then the planner scored empty)
     nouns: list[str] = field(default_factory=list)  # "noun (motion)"
     planned_names: list[str] = field(default_factory=list)  # "name (declared motion)"
+    conditions: dict[str, Any] = field(default_factory=dict)  # SceneSpec.conditions()
+
+    @property
+    def dual_mono(self) -> bool:
+        return bool(self.conditions.get("dual_mono"))
+
+    @property
+    def in_targets(self) -> bool:
+        """Whether the clip counts towards the pooled targets (a direction-carrying
+        format, not dual mono)."""
+        return self.format in TARGET_FORMATS and not self.dual_mono
 
     def summary(self) -> dict[str, Any]:
         return {
@@ -97,6 +113,7 @@ class ClipResult:
             "scene_type": self.scene_type,
             "format": self.format,
             "reverberant": self.reverberant,
+            "conditions": self.conditions,
             "plan_s": round(self.plan_s, 3),
             "error": self.error,
             "truth": self.nouns,  # "noun (motion)" per true source
@@ -132,39 +149,50 @@ class BenchmarkReport:
         return out
 
     def groups(self) -> dict[str, dict[str, dict[str, dict[str, float]]]]:
-        """Pooled figures by scene type, by format, by room, and over target formats."""
+        """Pooled figures by scene type, format, room and each recording condition, and
+        over every format and condition; dual-mono clips only in their own group."""
         scene_types = sorted({c.scene_type for c in self.clips})
         formats = [f for f in self.formats if any(c.format == f for c in self.clips)]
-        target = [f for f in formats if f in TARGET_FORMATS]
-        target_names = ", ".join(TARGET_FORMATS)
+
+        def pool(keep: Callable[[ClipResult], bool]) -> dict[str, dict[str, float]]:
+            return self.pooled(lambda c: c.in_targets and keep(c))
+
+        def by(key: str, bins: Callable[[Any], str] = str) -> dict[str, Any]:
+            values = sorted({bins(c.conditions[key]) for c in self.clips if key in c.conditions})
+            return {
+                v: pool(lambda c, v=v: key in c.conditions and bins(c.conditions[key]) == v)
+                for v in values
+            }
+
         groups = {
-            f"by scene type ({target_names})": {
-                s: self.pooled(lambda c, s=s: c.scene_type == s and c.format in TARGET_FORMATS)
-                for s in scene_types
-            },
-            "by format": {f: self.pooled(lambda c, f=f: c.format == f) for f in formats},
-            f"by room ({target_names})": {
-                room: self.pooled(
-                    lambda c, r=room: (
-                        c.reverberant == (r == "reverberant") and c.format in TARGET_FORMATS
-                    )
-                )
-                for room in ("anechoic", "reverberant")
+            "by scene type": {s: pool(lambda c, s=s: c.scene_type == s) for s in scene_types},
+            "by format": {f: pool(lambda c, f=f: c.format == f) for f in formats},
+            "by room": by("room"),
+            "by codec (stereo formats)": by("codec"),
+            "by codec bit rate (coded clips)": by("codec_bitrate_kbps", _bitrate_bin),
+            "by gain imbalance (stereo formats)": by("gain_imbalance_db", _imbalance_bin),
+            "by head (binaural)": by("head_radius_m", _radius_bin),
+            "by microphone spacing (spaced)": by("mic_spacing_m", _spacing_bin),
+            "by pan law (panned)": by("pan_law"),
+            "dual mono (no left/right information; apart)": {
+                f: self.pooled(lambda c, f=f: c.dual_mono and c.format == f) for f in formats
             },
             "overall": {
-                "+".join(target) or "none": self.pooled(lambda c: c.format in TARGET_FORMATS),
-                "all formats": self.pooled(lambda c: True),
+                "every format and condition": pool(lambda c: True),
+                "+".join(LEGACY_FORMATS): pool(lambda c: c.format in LEGACY_FORMATS),
+                "all clips with dual mono": self.pooled(lambda c: True),
             },
         }
         # Leave out empty groups (e.g. no reverberant clip in a filtered run).
-        return {
+        out = {
             title: {name: p for name, p in members.items() if p["planner"]["n_clips"] > 0}
             for title, members in groups.items()
         }
+        return {title: members for title, members in out.items() if members}
 
     def targets(self) -> list[dict[str, Any]]:
         """The done-when targets checked on the pooled target formats."""
-        pooled = self.pooled(lambda c: c.format in TARGET_FORMATS)
+        pooled = self.pooled(lambda c: c.in_targets)
         rows = []
         for key, op, threshold in TARGETS:
             value = pooled["planner"][key]
@@ -212,6 +240,7 @@ class BenchmarkReport:
                         "name": clip.name,
                         "format": clip.format,
                         "scene_type": clip.scene_type,
+                        "conditions": condition_label(clip.conditions),
                         "true": clip.nouns,
                         "planned": clip.planned_names,
                         "why": "; ".join(why),
@@ -236,6 +265,53 @@ class BenchmarkReport:
                 "clips": [c.summary() for c in self.clips],
             }
         )
+
+
+def condition_label(conditions: dict[str, Any]) -> str:
+    """A clip's recording conditions in a few words, e.g. ``"sphere 8.1 cm, indoor-ism,
+    mp3 128 kb/s, L-R +1.6 dB"``.
+
+    >>> condition_label({"format": "spaced", "mic_spacing_m": 0.22, "room": "anechoic",
+    ...                  "codec": "none", "gain_imbalance_db": -2.0, "dual_mono": False})
+    'spacing 22 cm, anechoic, L-R -2.0 dB'
+    """
+    parts = []
+    if "head" in conditions:
+        head = conditions["head"]
+        radius = conditions.get("head_radius_m")
+        parts.append(f"{head} {100 * radius:.1f} cm" if radius else head)
+    if "mic_spacing_m" in conditions:
+        parts.append(f"spacing {100 * conditions['mic_spacing_m']:.0f} cm")
+    if "pan_law" in conditions:
+        parts.append(f"pan {conditions['pan_law']}")
+    if "room" in conditions:
+        parts.append(str(conditions["room"]))
+    if conditions.get("codec", "none") != "none":
+        parts.append(f"{conditions['codec']} {conditions.get('codec_bitrate_kbps', 0):.0f} kb/s")
+    if conditions.get("gain_imbalance_db"):
+        parts.append(f"L-R {conditions['gain_imbalance_db']:+.1f} dB")
+    if conditions.get("dual_mono"):
+        parts.append("dual mono")
+    return ", ".join(parts)
+
+
+def _bitrate_bin(kbps: float) -> str:
+    return "64-96 kb/s" if kbps <= 96 else "128-192 kb/s"
+
+
+def _imbalance_bin(db: float) -> str:
+    a = abs(float(db))
+    return "|L-R| < 1 dB" if a < 1 else ("|L-R| 1-2 dB" if a < 2 else "|L-R| 2-3 dB")
+
+
+def _radius_bin(radius_m: float) -> str:
+    cm = 100 * float(radius_m)
+    return "radius < 8.3 cm" if cm < 8.3 else ("radius 8.3-9.2 cm" if cm < 9.2 else ">= 9.2 cm")
+
+
+def _spacing_bin(spacing_m: float) -> str:
+    cm = 100 * float(spacing_m)
+    return "8-15 cm" if cm < 15 else ("15-22 cm" if cm < 22 else "22-30 cm")
 
 
 def json_safe(value: Any) -> Any:
@@ -350,6 +426,7 @@ def run_clip(
         error=error,
         nouns=[f"{t.nouns[0]} ({t.motion})" for t in truth],
         planned_names=[f"{obj.name} ({obj.motion})" for obj in vsl.objects],
+        conditions=result.info.get("conditions", spec.conditions()),
     )
 
 
@@ -389,6 +466,7 @@ def run_benchmark(
     variants: int = 1,
     progress: bool = True,
     fail_fast: bool = False,
+    conditions: str = "drawn",
 ) -> BenchmarkReport:
     """Run the benchmark and return the report (nothing is written).
 
@@ -410,6 +488,11 @@ def run_benchmark(
         Show a progress bar on stderr.
     fail_fast : bool
         Re-raise a planning failure instead of scoring the clip as an empty layout.
+    conditions : str
+        ``"drawn"`` (default): recording conditions the estimator does not assume,
+        drawn per clip; ``"estimator"``: the estimator's own models (KEMAR head, 0.15 m
+        spacing, constant-power panning, no early reflections, codec or imbalance), to
+        see how much of a figure comes from sharing them.
     """
     from spa2v.sim import FORMATS, SCENE_TYPES, benchmark_scenes
 
@@ -422,7 +505,9 @@ def run_benchmark(
             f"unknown scene type(s) {', '.join(unknown)}: use {', '.join(SCENE_TYPES)}"
         )
     wanted = {"formats": tuple(formats)} if formats else {}
-    scenes = benchmark_scenes(seed=seed, variants=variants, **wanted)
+    if conditions not in ("drawn", "estimator"):
+        raise Spa2vError(f"unknown conditions {conditions!r}: use drawn or estimator")
+    scenes = benchmark_scenes(seed=seed, variants=variants, conditions=conditions, **wanted)
     scenes = select_scenes(scenes, formats, scene_types, limit)
     if not scenes:
         raise Spa2vError("no benchmark scenes match: check --formats and --scene-types")
@@ -497,7 +582,9 @@ def rich_tables(report: BenchmarkReport) -> list[Any]:
                 ),
             )
         tables.append(table)
-    targets = Table(title=f"targets on {'+'.join(TARGET_FORMATS)}", title_justify="left")
+    targets = Table(
+        title="targets on every format and condition (not dual mono)", title_justify="left"
+    )
     for header in ("metric", "target", "planner", "baseline", "pass"):
         targets.add_column(header)
     for row in report.targets():
@@ -525,7 +612,7 @@ def markdown_report(report: BenchmarkReport) -> str:
         "Errors are in normalized x (frame width = 1); rates in %. The centre baseline "
         "knows only how many sources there are (a fixed centred box named 'object' each).",
         "",
-        f"## Targets (pooled over {', '.join(TARGET_FORMATS)})",
+        "## Targets (pooled over every format and condition, dual mono apart)",
         "",
         "| metric | target | planner | baseline | pass |",
         "|---|---|---|---|---|",
@@ -548,12 +635,12 @@ def markdown_report(report: BenchmarkReport) -> str:
     lines += ["", f"## Clips the planner gets wrong ({len(failures)})", ""]
     if failures:
         lines += [
-            "| clip | format | scene type | true | planned | why |",
+            "| clip | format | conditions | true | planned | why |",
             "|---|---|---|---|---|---|",
         ]
         for f in failures:
             lines.append(
-                f"| {f['name']} | {f['format']} | {f['scene_type']} | {', '.join(f['true'])} | "
+                f"| {f['name']} | {f['format']} | {f['conditions']} | {', '.join(f['true'])} | "
                 f"{', '.join(f['planned'])} | {f['why']} |"
             )
     else:

@@ -2,9 +2,12 @@
 
 Dry mono sources (synthetic, Debian opensfx recordings, General MIDI soundfont
 renders, espeak-ng speech) move along trajectories; a time-varying propagation delay
-gives Doppler and the 1/r law; each format is spatialised physically (KEMAR HRIRs,
-spaced omni pair, constant-power panning, FOA); optional late reverb and diffuse
-noise. Every clip comes with per-time ground truth.
+gives Doppler and the 1/r law; each format is spatialised physically (a rigid
+spherical head, or KEMAR HRIRs on request; a spaced omni pair; amplitude panning with
+one of three pan laws; FOA); optional rooms (image-source early reflections and a late
+tail), diffuse noise, and a recording chain (channel gain imbalance, dual mono, MP3 /
+AAC / Vorbis round trips). Every clip comes with per-time ground truth and the
+conditions it was rendered in.
 
 >>> from spa2v.sim import simulate_static
 >>> res = simulate_static(30.0, 3.0, format="panned", duration_s=0.25)
@@ -18,9 +21,13 @@ from spa2v.sim._util import (
     SimSourceUnavailableError,
     cache_dir,
 )
-from spa2v.sim.benchmark import SCENE_TYPES, benchmark_scenes
+from spa2v.sim.benchmark import SCENE_TYPES, benchmark_scenes, draw_conditions
+from spa2v.sim.codec import CODECS
 from spa2v.sim.scene import (
     FORMATS,
+    HEADS,
+    PAN_LAWS,
+    STEREO_FORMATS,
     SceneSpec,
     SimResult,
     SourceSpec,
@@ -55,10 +62,14 @@ from spa2v.sim.trajectory import (
 )
 
 __all__ = [
+    "CODECS",
     "FORMATS",
+    "HEADS",
+    "PAN_LAWS",
     "SCENE_TYPES",
     "SOURCES",
     "SPEED_OF_SOUND",
+    "STEREO_FORMATS",
     "Linear",
     "SceneSpec",
     "SimResult",
@@ -75,6 +86,7 @@ __all__ = [
     "benchmark_scenes",
     "cache_dir",
     "crossing",
+    "draw_conditions",
     "dry_source",
     "foa_gains",
     "noun_size",

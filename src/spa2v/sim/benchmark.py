@@ -1,31 +1,50 @@
 """The simulated layout benchmark: a deterministic set of scenes mirroring the paper's.
 
-Stationary instruments at left/centre/right indoors, one or two at a time; vehicles
-crossing left-to-right and right-to-left, approaching and receding outdoors; every
-audio format; anechoic and reverberant. The *geometry and sources* of a scene depend
-only on ``seed``, its scene type and its variant number, so the same scene is
+Stationary instruments indoors, one or two at a time, anywhere across the view;
+vehicles crossing left-to-right and right-to-left, approaching and receding outdoors;
+every audio format; anechoic and reverberant. The *geometry and sources* of a scene
+depend only on ``seed``, its scene type and its variant number, so the same scene is
 rendered in every format and acoustic condition (compare formats on equal footing).
 
 Scene types (``SceneSpec.scene_type``):
 
-``static-1``     one instrument at left, centre or right (3 scenes per variant)
-``static-2``     two instruments >= 40 deg apart (2 per variant)
+``static-1``     one instrument, azimuth uniform over one third of +-42 deg each
+                 (3 scenes per variant: so the left/centre/right boundaries at
+                 +-18.4 deg are crossed, not avoided)
+``static-2``     two instruments >= 35 deg apart, both uniform over +-40 deg (2 per variant)
 ``moving-cross`` a vehicle crossing left-to-right / right-to-left (2 per variant)
 ``moving-depth`` a vehicle approaching / receding (2 per variant)
 
-Default: 1 variant x 9 scenes x 4 formats x 2 conditions = 72 clips of 4 s.
+The recording conditions are drawn per clip (:func:`draw_conditions`), none of them the
+estimator's own models: a spherical head of radius 7.5-10 cm (ears 90-105 deg), a
+spaced pair 8-30 cm apart, one of three pan laws; rooms with image-source early
+reflections; stereo clips get a left/right gain imbalance within +-3 dB and, three
+times in four, an MP3, AAC or Vorbis round trip at 64-192 kb/s. Each geometry is
+also rendered once as dual mono (left == right) in a stereo format.
+
+Default: 1 variant x 9 scenes x (4 formats x 2 rooms + 1 dual mono) = 81 clips of 4 s.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
+from spa2v.camera import azimuth_to_x
 from spa2v.sim._util import SimSourceUnavailable
-from spa2v.sim.scene import FORMATS, SceneSpec, SourceSpec, noun_size
+from spa2v.sim.codec import CODECS
+from spa2v.sim.scene import FORMATS, PAN_LAWS, STEREO_FORMATS, SceneSpec, SourceSpec, noun_size
 from spa2v.sim.sources import SOURCES, source_available
 from spa2v.sim.trajectory import Static, crossing, radial
 
-__all__ = ["BENCH_INSTRUMENTS", "BENCH_VEHICLES", "SCENE_TYPES", "benchmark_scenes"]
+__all__ = [
+    "BENCH_INSTRUMENTS",
+    "BENCH_VEHICLES",
+    "SCENE_TYPES",
+    "benchmark_scenes",
+    "draw_conditions",
+]
 
 SCENE_TYPES = ("static-1", "static-2", "moving-cross", "moving-depth")
 DEFAULT_FORMATS = ("binaural", "spaced", "panned", "foa")
@@ -113,19 +132,74 @@ def _stage_instrument(rng: np.random.Generator, name: str, azimuth_deg: float) -
     )
 
 
+#: Ranges of the drawn recording conditions.
+HEAD_RADIUS_M = (0.075, 0.10)
+EAR_ANGLE_DEG = (90.0, 105.0)
+MIC_SPACING_M = (0.08, 0.30)
+GAIN_IMBALANCE_DB = 3.0
+CODEC_BITRATES_KBPS = (64, 96, 128, 160, 192)
+#: Share of stereo clips that go through a lossy codec.
+CODEC_SHARE = 0.75
+
+
+def draw_conditions(rng: np.random.Generator, fmt: str) -> dict[str, Any]:
+    """Recording conditions of one clip in format ``fmt`` (``SceneSpec`` keyword
+    arguments), drawn in a fixed order from ``rng`` whatever the format, so a clip's
+    draw does not depend on which formats are run."""
+    radius = float(rng.uniform(*HEAD_RADIUS_M))
+    ear = float(rng.uniform(*EAR_ANGLE_DEG))
+    spacing = float(rng.uniform(*MIC_SPACING_M))
+    law = PAN_LAWS[int(rng.integers(len(PAN_LAWS)))]
+    imbalance = float(rng.uniform(-GAIN_IMBALANCE_DB, GAIN_IMBALANCE_DB))
+    coded = bool(rng.uniform() < CODEC_SHARE)
+    codec = tuple(CODECS)[int(rng.integers(len(CODECS)))]
+    bitrate = float(CODEC_BITRATES_KBPS[int(rng.integers(len(CODEC_BITRATES_KBPS)))])
+    out: dict[str, Any] = {
+        "head": "sphere",
+        "head_radius_m": radius,
+        "ear_angle_deg": ear,
+        "mic_spacing_m": spacing,
+        "pan_law": law,
+        "reflections": True,
+    }
+    if fmt in STEREO_FORMATS:
+        out["gain_imbalance_db"] = imbalance
+        if coded:
+            out["codec"] = codec
+            out["codec_bitrate_kbps"] = bitrate
+    return out
+
+
+#: Two instruments: both uniform over +-this, at least ``STATIC2_MIN_APART_DEG`` apart.
+STATIC2_SPAN_DEG = 40.0
+STATIC2_MIN_APART_DEG = 35.0
+
+
+def _apart(rng: np.random.Generator, span_deg: float, min_apart_deg: float):
+    """Two azimuths uniform over ``+-span_deg`` at least ``min_apart_deg`` apart
+    (rejection sampling), the left one first."""
+    while True:
+        a, b = (float(v) for v in rng.uniform(-span_deg, span_deg, 2))
+        if abs(a - b) >= min_apart_deg:
+            return max(a, b), min(a, b)
+
+
+def _third(azimuth_deg: float) -> str:
+    """Which third of the 90-degree view an azimuth falls in."""
+    x = float(azimuth_to_x(azimuth_deg))
+    return "left" if x < 1 / 3 else ("right" if x > 2 / 3 else "centre")
+
+
 def _base_scenes(seed: int, variant: int, scene_type: str, duration_s: float, fallback: str):
     """(name, environment, background, [SourceSpec]) of one scene type and variant."""
     ti = SCENE_TYPES.index(scene_type)
     rng = np.random.default_rng([seed, variant, ti])
     out = []
     if scene_type == "static-1":
-        for where, (lo, hi) in (
-            ("left", (20.0, 38.0)),
-            ("centre", (-5.0, 5.0)),
-            ("right", (-38.0, -20.0)),
-        ):
+        for lo, hi in ((14.0, 42.0), (-14.0, 14.0), (-42.0, -14.0)):
             name = _check(_pick(rng, BENCH_INSTRUMENTS), fallback)
             az = float(rng.uniform(lo, hi))
+            where = f"{_third(az)}{az:+.0f}"
             dist = float(rng.uniform(2.5, 5.0))
             src = SourceSpec(
                 name,
@@ -137,37 +211,19 @@ def _base_scenes(seed: int, variant: int, scene_type: str, duration_s: float, fa
                 (f"{scene_type}-v{variant}-{where}-{name}", "indoor", "a concert hall", [src])
             )
     elif scene_type == "static-2":
-        a = _check(_pick(rng, BENCH_INSTRUMENTS), fallback)
-        b = _check(_pick(rng, BENCH_INSTRUMENTS, exclude=(a,)), fallback)
-        az_l, az_r = float(rng.uniform(22, 38)), float(rng.uniform(-38, -22))
-        out.append(
-            (
-                f"{scene_type}-v{variant}-left-right-{a}-{b}",
-                "indoor",
-                "a stage",
-                [
-                    _stage_instrument(rng, a, az_l),
-                    _stage_instrument(rng, b, az_r),
-                ],
+        for _ in range(2):
+            first = _check(_pick(rng, BENCH_INSTRUMENTS), fallback)
+            second = _check(_pick(rng, BENCH_INSTRUMENTS, exclude=(first,)), fallback)
+            az_a, az_b = _apart(rng, STATIC2_SPAN_DEG, STATIC2_MIN_APART_DEG)
+            where = f"{_third(az_a)}{az_a:+.0f}-{_third(az_b)}{az_b:+.0f}"
+            out.append(
+                (
+                    f"{scene_type}-v{variant}-{where}-{first}-{second}",
+                    "indoor",
+                    "a stage",
+                    [_stage_instrument(rng, first, az_a), _stage_instrument(rng, second, az_b)],
+                )
             )
-        )
-        c = _check(_pick(rng, BENCH_INSTRUMENTS), fallback)
-        d = _check(_pick(rng, BENCH_INSTRUMENTS, exclude=(c,)), fallback)
-        side = 1.0 if variant % 2 == 0 else -1.0
-        az_c = float(rng.uniform(-4, 4)) - side * 2.0
-        az_s = az_c + side * float(rng.uniform(40, 44))
-        where = "centre-left" if side > 0 else "centre-right"
-        out.append(
-            (
-                f"{scene_type}-v{variant}-{where}-{c}-{d}",
-                "indoor",
-                "a stage",
-                [
-                    _stage_instrument(rng, c, az_c),
-                    _stage_instrument(rng, d, az_s),
-                ],
-            )
-        )
     elif scene_type == "moving-cross":
         for direction in ("left-to-right", "right-to-left"):
             name = _check(_pick(rng, BENCH_VEHICLES_CROSS), fallback)
@@ -188,7 +244,7 @@ def _base_scenes(seed: int, variant: int, scene_type: str, duration_s: float, fa
             name = _check(_pick(rng, BENCH_VEHICLES_DEPTH), fallback)
             info = SOURCES[name]
             flying = noun_size(info.noun)[2]
-            az = float(rng.uniform(-20, 20))
+            az = float(rng.uniform(-25, 25))
             near = float(rng.uniform(20, 30) if flying else rng.uniform(6, 10))
             speed = float(rng.uniform(10, 20) if flying else rng.uniform(6, 12))
             height = float(rng.uniform(10, 25)) if flying else 0.0
@@ -203,6 +259,15 @@ def _base_scenes(seed: int, variant: int, scene_type: str, duration_s: float, fa
     return out
 
 
+#: Place of a scene type's first geometry among the 9 of a variant.
+_GEOMETRY_OFFSET = {"static-1": 0, "static-2": 3, "moving-cross": 5, "moving-depth": 7}
+
+
+def _clip_seed(seed: int, variant: int, scene_type: str, gi: int, fi: int, room: int) -> int:
+    key = [seed, variant, SCENE_TYPES.index(scene_type), gi, fi, room]
+    return int(np.random.default_rng(key).integers(1 << 31))
+
+
 def benchmark_scenes(
     seed: int = 0,
     formats: tuple[str, ...] = DEFAULT_FORMATS,
@@ -213,14 +278,23 @@ def benchmark_scenes(
     sr: int = 48000,
     snr_db: float | None = 30.0,
     fallback: str = "error",
+    conditions: str = "drawn",
+    dual_mono: bool = True,
 ) -> list[SceneSpec]:
     """The benchmark's scene specs (simulate each with :func:`spa2v.sim.simulate`).
 
-    ``variants`` multiplies the set (9 scenes per variant per format and condition).
+    ``variants`` multiplies the set (9 scenes per variant per format and room).
     ``fallback="synthetic"`` replaces unavailable real sources by synthetic ones
     instead of raising :class:`~spa2v.sim.SimSourceUnavailable`.
-    Scene names are ``<geometry id>-<format>-<dry|rev>``; the geometry id is shared by
-    the renders of one scene in every format and condition.
+    ``conditions="drawn"`` (default) draws each clip's recording conditions
+    (:func:`draw_conditions`) and gives rooms image-source early reflections;
+    ``"estimator"`` renders every clip with the estimator's own models (KEMAR head,
+    0.15 m spacing, constant-power panning, a diffuse tail without early reflections,
+    no gain imbalance or codec): the set before the simulator stopped sharing them,
+    kept to measure how much of a figure comes from that. ``dual_mono`` adds, per
+    geometry, one dual-mono clip (left == right) in a stereo format of ``formats``.
+    Scene names are ``<geometry id>-<format>-<dry|rev>[-dualmono]``; the geometry id is
+    shared by the renders of one scene in every format and condition.
     """
     for f in formats:
         if f not in FORMATS:
@@ -230,35 +304,72 @@ def benchmark_scenes(
             raise ValueError(f"unknown scene type {st!r}; use {SCENE_TYPES}")
     if fallback not in ("error", "synthetic"):
         raise ValueError("fallback must be 'error' or 'synthetic'")
+    if conditions not in ("drawn", "estimator"):
+        raise ValueError("conditions must be 'drawn' or 'estimator'")
+    estimator = {
+        "head": "kemar",
+        "mic_spacing_m": 0.15,
+        "pan_law": "sin-cos",
+        "reflections": False,
+    }
     specs: list[SceneSpec] = []
     for v in range(variants):
         for st in scene_types:
             for gi, (gid, env, bg, sources) in enumerate(
                 _base_scenes(seed, v, st, duration_s, fallback)
             ):
+                common = {
+                    "sources": sources,
+                    "duration_s": duration_s,
+                    "sr": sr,
+                    "snr_db": snr_db,
+                    "scene_type": st,
+                    "environment": env,
+                    "background": bg,
+                }
                 for fmt in formats:
                     # Seeded by the format's place in FORMATS, not in ``formats``: a
                     # subset (``spa2v bench --formats foa``) renders the same clips.
                     fi = FORMATS.index(fmt)
                     for rev in reverb:
                         room = (INDOOR_REVERB if env == "indoor" else OUTDOOR_REVERB) if rev else {}
+                        clip_seed = _clip_seed(seed, v, st, gi, fi, int(rev))
+                        drawn = (
+                            draw_conditions(np.random.default_rng([clip_seed, 1]), fmt)
+                            if conditions == "drawn"
+                            else estimator
+                        )
                         specs.append(
                             SceneSpec(
-                                sources=sources,
                                 format=fmt,
-                                duration_s=duration_s,
-                                sr=sr,
-                                snr_db=snr_db,
-                                seed=int(
-                                    np.random.default_rng(
-                                        [seed, v, SCENE_TYPES.index(st), gi, fi, int(rev)]
-                                    ).integers(1 << 31)
-                                ),
+                                seed=clip_seed,
                                 name=f"{gid}-{fmt}-{'rev' if rev else 'dry'}",
-                                scene_type=st,
-                                environment=env,
-                                background=bg,
+                                **common,
                                 **room,
+                                **drawn,
                             )
                         )
+                if dual_mono and conditions == "drawn":
+                    # one dual-mono render per geometry, its format and room cycled
+                    # (over every stereo format and room, so a subset keeps its clips)
+                    k = _GEOMETRY_OFFSET[st] + gi
+                    fmt = STEREO_FORMATS[k % len(STEREO_FORMATS)]
+                    rev = bool(k % 2)
+                    if fmt not in formats or rev not in reverb:
+                        continue
+                    room = (INDOOR_REVERB if env == "indoor" else OUTDOOR_REVERB) if rev else {}
+                    clip_seed = _clip_seed(seed, v, st, gi, FORMATS.index(fmt), 2 + int(rev))
+                    drawn = draw_conditions(np.random.default_rng([clip_seed, 1]), fmt)
+                    drawn["gain_imbalance_db"] = 0.0
+                    specs.append(
+                        SceneSpec(
+                            format=fmt,
+                            seed=clip_seed,
+                            name=f"{gid}-{fmt}-{'rev' if rev else 'dry'}-dualmono",
+                            dual_mono=True,
+                            **common,
+                            **room,
+                            **drawn,
+                        )
+                    )
     return specs

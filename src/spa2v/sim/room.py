@@ -107,10 +107,14 @@ def reverb_tails(
     rng: np.random.Generator,
     predelay_s: float = 0.006,
     spacing_m: float = 0.15,
+    late_start_s: float | None = None,
 ) -> np.ndarray:
     """Late-reverb impulse responses ``(n_channels, taps)``, time zero = arrival of the
     direct sound; unit energy per channel (W for FOA) before a gentle high cut, i.e. unit
-    power gain below ~5 kHz."""
+    power gain below ~5 kHz. With ``late_start_s`` only the part of that tail from then
+    on is kept (faded in over 10 ms): the early part is then made of discrete image
+    sources (:mod:`spa2v.sim.reflections`), and the late part keeps the energy it has in
+    the whole tail."""
     n = int(sr * (1.3 * rt60_s + predelay_s + 0.05))
     t = np.arange(n) / sr
     env = np.exp(-6.91 * t / rt60_s)
@@ -127,6 +131,8 @@ def reverb_tails(
         else np.sqrt(np.mean(np.sum(out**2, axis=1)))
     )
     out /= max(ref, 1e-12)
+    if late_start_s is not None:
+        out *= np.clip((t - late_start_s) / 0.01, 0.0, 1.0)
     # one-pole low-pass at ~5 kHz: walls and air absorb the highs first
     a = np.exp(-2 * np.pi * 5000.0 / sr)
     return lfilter([1 - a], [1, -a], out, axis=1)

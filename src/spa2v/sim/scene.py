@@ -17,13 +17,29 @@ Per format (each source is propagated with a time-varying delay, see
 * ``mono``: one omni at the head centre.
 * ``spaced``: two omni microphones ``mic_spacing_m`` apart on the left-right axis,
   each with its own delay and 1/r.
-* ``binaural``: the head-centre signal filtered with MIT KEMAR HRIRs, cross-faded
-  every ``hrir_block_s`` (:mod:`spa2v.sim.hrtf`).
-* ``panned``: constant-power amplitude panning of the head-centre signal:
-  ``p = clip(az / pan_span_deg, -1, 1)`` (sources behind are folded to the front),
-  ``gL = cos((1 - p) pi / 4)``, ``gR = sin((1 - p) pi / 4)``. No inter-channel delay.
+* ``binaural``: the head-centre signal filtered with head-related impulse responses,
+  cross-faded every ``hrir_block_s`` (:mod:`spa2v.sim.hrtf`): of a rigid sphere of
+  ``head_radius_m`` with ears at ``+-ear_angle_deg`` (``head="sphere"``,
+  :mod:`spa2v.sim.sphere`) or of MIT KEMAR (``head="kemar"``: the head the estimator's
+  lookup table is built from).
+* ``panned``: amplitude panning of the head-centre signal with ``pan_law``
+  (:data:`PAN_LAWS`): ``p = clip(az / pan_span_deg, -1, 1)`` (sources behind are folded
+  to the front), constant power ``gL = cos((1 - p) pi / 4)``, ``gR = sin((1 - p) pi /
+  4)``, linear ``(1 +- p) / 2``, or their geometric mean (-4.5 dB at the centre). No
+  inter-channel delay.
 * ``foa``: AmbiX first order, SN3D: ``W = s``, ``Y = s sin(az) cos(el)``,
   ``Z = s sin(el)``, ``X = s cos(az) cos(el)``.
+
+Room (``rt60_s``): a diffuse late tail (:mod:`spa2v.sim.room`) and, with
+``reflections=True``, discrete early reflections from image sources
+(:mod:`spa2v.sim.reflections`): a shoe-box room indoors, the ground and a facade
+outdoors (``environment``).
+
+Recording chain, applied to the mix in this order: ``gain_imbalance_db`` (left louder
+by that much than right, split over both channels; stereo formats), ``dual_mono``
+(both channels replaced by their mean), a lossy ``codec`` round trip at
+``codec_bitrate_kbps`` (:mod:`spa2v.sim.codec`; stereo formats). Every condition of a
+clip is in :meth:`SceneSpec.conditions` and the written ground truth.
 
 Levels: ``level_db`` is the RMS level (dBFS) of the source's direct sound at 1 m on
 the reference channel, so a source at ``r`` m arrives ``20 log10(r)`` dB lower. The
@@ -43,7 +59,9 @@ from spa2v.camera import CAMERA_HEIGHT_M, Box, Position, project_box
 from spa2v.errors import Spa2vError
 from spa2v.io.signal import Signal
 from spa2v.nouns import noun_info
+from spa2v.sim import codec as _codec
 from spa2v.sim import hrtf as _hrtf
+from spa2v.sim import reflections as _reflections
 from spa2v.sim import room as _room
 from spa2v.sim._util import SPEED_OF_SOUND, resample
 from spa2v.sim.propagation import emission_times, propagate
@@ -52,6 +70,9 @@ from spa2v.sim.trajectory import Static, Trajectory, crossing, radial
 
 __all__ = [
     "FORMATS",
+    "HEADS",
+    "PAN_LAWS",
+    "STEREO_FORMATS",
     "SceneSpec",
     "SimResult",
     "SourceSpec",
@@ -64,6 +85,10 @@ __all__ = [
 ]
 
 FORMATS = ("binaural", "spaced", "panned", "foa", "mono")
+STEREO_FORMATS = ("binaural", "spaced", "panned")
+HEADS = ("sphere", "kemar")
+#: Amplitude pan laws: level of a centred source per channel.
+PAN_LAWS = ("sin-cos", "-4.5dB", "linear")
 N_CHANNELS = {"binaural": 2, "spaced": 2, "panned": 2, "foa": 4, "mono": 1}
 LISTENER = np.array([0.0, 0.0, CAMERA_HEIGHT_M])
 
@@ -130,8 +155,14 @@ class SourceSpec:
 @dataclass
 class SceneSpec:
     """A scene to simulate. ``format`` is one of :data:`FORMATS`; ``rt60_s`` adds room
-    reverb (``room_volume_m3`` sets the critical distance), ``snr_db`` diffuse pink
-    background noise. Everything random derives from ``seed``."""
+    reverb (``room_volume_m3`` sets the critical distance; ``reflections`` adds early
+    reflections from image sources of a room indoors, of the ground and a facade
+    outdoors), ``snr_db`` diffuse pink background noise. ``head`` (:data:`HEADS`),
+    ``head_radius_m`` and ``ear_angle_deg`` choose the binaural head, ``mic_spacing_m``
+    the spaced pair, ``pan_law`` (:data:`PAN_LAWS`) and ``pan_span_deg`` the panning.
+    ``gain_imbalance_db``, ``dual_mono`` and ``codec`` (``"mp3"``, ``"aac"``,
+    ``"vorbis"`` or None) at ``codec_bitrate_kbps`` degrade a stereo recording as a
+    real recording chain does. Everything random derives from ``seed``."""
 
     sources: list[SourceSpec]
     format: str = "binaural"
@@ -147,6 +178,15 @@ class SceneSpec:
     room_volume_m3: float = 400.0
     mic_spacing_m: float = 0.15
     pan_span_deg: float = 90.0
+    pan_law: str = "sin-cos"
+    head: str = "kemar"
+    head_radius_m: float = 0.0875
+    ear_angle_deg: float = 100.0
+    reflections: bool = False
+    gain_imbalance_db: float = 0.0
+    dual_mono: bool = False
+    codec: str | None = None
+    codec_bitrate_kbps: float = 128.0
     hrir_block_s: float = 0.01
     truth_hop_s: float = 0.01
 
@@ -157,6 +197,50 @@ class SceneSpec:
             raise Spa2vError("a scene needs at least one source")
         if self.duration_s <= 0 or self.sr < 8000:
             raise Spa2vError("a scene needs duration_s > 0 and sr >= 8000")
+        if self.head not in HEADS:
+            raise Spa2vError(f"unknown head {self.head!r}; use one of {HEADS}")
+        if self.pan_law not in PAN_LAWS:
+            raise Spa2vError(f"unknown pan law {self.pan_law!r}; use one of {PAN_LAWS}")
+        if self.codec is not None and self.codec not in _codec.CODECS:
+            raise Spa2vError(f"unknown codec {self.codec!r}; use one of {tuple(_codec.CODECS)}")
+        stereo_only = self.dual_mono or self.codec or self.gain_imbalance_db
+        if stereo_only and self.format not in STEREO_FORMATS:
+            raise Spa2vError(
+                "dual_mono, codec and gain_imbalance_db apply to stereo formats "
+                f"{STEREO_FORMATS}, not {self.format!r}"
+            )
+
+    def room_kind(self) -> str:
+        """``"anechoic"``, ``"diffuse"`` (late tail only) or ``"<environment>-ism"``
+        (image-source early reflections plus the late tail)."""
+        if not self.rt60_s:
+            return "anechoic"
+        return f"{self.environment}-ism" if self.reflections else "diffuse"
+
+    def conditions(self) -> dict[str, Any]:
+        """The recording conditions of this clip that matter to an estimator: the
+        format's own model (head, spacing or pan law), the room, and the recording
+        chain. Recorded in the ground truth and pooled apart by ``spa2v bench``."""
+        out: dict[str, Any] = {"format": self.format}
+        if self.format == "binaural":
+            out["head"] = self.head
+            if self.head == "sphere":
+                out["head_radius_m"] = round(self.head_radius_m, 4)
+                out["ear_angle_deg"] = round(self.ear_angle_deg, 1)
+        elif self.format == "spaced":
+            out["mic_spacing_m"] = round(self.mic_spacing_m, 3)
+        elif self.format == "panned":
+            out["pan_law"] = self.pan_law
+            out["pan_span_deg"] = self.pan_span_deg
+        out["room"] = self.room_kind()
+        out["rt60_s"] = self.rt60_s
+        if self.format in STEREO_FORMATS:
+            out["gain_imbalance_db"] = round(self.gain_imbalance_db, 2)
+            out["dual_mono"] = bool(self.dual_mono)
+            out["codec"] = self.codec or "none"
+            if self.codec:
+                out["codec_bitrate_kbps"] = self.codec_bitrate_kbps
+        return out
 
 
 # ---------------------------------------------------------------------------
@@ -271,6 +355,7 @@ class SimResult:
                 "rt60_s": self.spec.rt60_s,
                 "snr_db": self.spec.snr_db,
                 "seed": self.spec.seed,
+                "conditions": self.info.get("conditions", self.spec.conditions()),
                 "sources": [t.to_dict() for t in self.truth],
             }
             with open(truth_path, "w", encoding="utf-8") as f:
@@ -289,13 +374,29 @@ def _direction(p: np.ndarray, origin: np.ndarray = LISTENER) -> tuple[np.ndarray
     return az, el
 
 
-def pan_gains(az_deg: np.ndarray, span_deg: float = 90.0) -> tuple[np.ndarray, np.ndarray]:
-    """Constant-power panning gains (left, right) for azimuths (positive = left)."""
+def pan_gains(
+    az_deg: np.ndarray, span_deg: float = 90.0, law: str = "sin-cos"
+) -> tuple[np.ndarray, np.ndarray]:
+    """Panning gains (left, right) for azimuths (positive = left) with a pan law of
+    :data:`PAN_LAWS`: ``"sin-cos"`` constant power (-3 dB each at the centre),
+    ``"linear"`` constant sum (-6 dB), ``"-4.5dB"`` their geometric mean.
+
+    >>> [round(float(g[0]), 3) for g in (pan_gains(0.0, law=k) for k in PAN_LAWS)]
+    [0.707, 0.595, 0.5]
+    """
     az = (np.asarray(az_deg, dtype=float) + 180.0) % 360.0 - 180.0
     az = np.where(np.abs(az) > 90.0, np.sign(az) * (180.0 - np.abs(az)), az)  # fold back
     p = np.clip(az / span_deg, -1.0, 1.0)
     th = (1.0 - p) * np.pi / 4
-    return np.cos(th), np.sin(th)
+    power = np.cos(th), np.sin(th)
+    linear = (1.0 + p) / 2.0, (1.0 - p) / 2.0
+    if law == "sin-cos":
+        return power
+    if law == "linear":
+        return linear
+    if law == "-4.5dB":
+        return np.sqrt(power[0] * linear[0]), np.sqrt(power[1] * linear[1])
+    raise ValueError(f"unknown pan law {law!r}; use one of {PAN_LAWS}")
 
 
 def foa_gains(az_deg: np.ndarray, el_deg: np.ndarray) -> np.ndarray:
@@ -326,7 +427,95 @@ def _activity_window(n: int, t0: float, sr: int, start_s, end_s) -> np.ndarray |
     return w
 
 
-def _render_source(spec: SceneSpec, src: SourceSpec, k: int, rng_seed: np.random.SeedSequence):
+def _hrirs(spec: SceneSpec) -> _hrtf.HrirSet | None:
+    """The head of a binaural scene (None: KEMAR, ``render_binaural``'s default)."""
+    if spec.format != "binaural" or spec.head == "kemar":
+        return None
+    from spa2v.sim.sphere import sphere_hrirs
+
+    return sphere_hrirs(spec.head_radius_m, spec.ear_angle_deg, spec.sr)
+
+
+def _spatialise(spec: SceneSpec, emitter, dry, dry_t0, n: int, n_pre: int, hrirs):
+    """The direct sound of an emitter in the scene's format, ``(channels, n)``, and its
+    propagation to the head centre from ``n_pre`` samples before t = 0."""
+    sr, fmt = spec.sr, spec.format
+    centre_ext = propagate(dry, dry_t0, sr, emitter, LISTENER, n + n_pre, t_start=-n_pre / sr)
+    centre_direct = centre_ext.direct[n_pre:]
+    az, el = _direction(centre_ext.positions[n_pre:])
+    if fmt == "spaced":
+        half = spec.mic_spacing_m / 2
+        chans = []
+        for side in (+1.0, -1.0):  # ch0 = left mic
+            mic = LISTENER + np.array([0.0, side * half, 0.0])
+            chans.append(propagate(dry, dry_t0, sr, emitter, mic, n).direct)
+        direct = np.stack(chans)
+    elif fmt == "binaural":
+        direct = _hrtf.render_binaural(centre_direct, az, el, sr, spec.hrir_block_s, hrirs)
+    elif fmt == "panned":
+        gl, gr = pan_gains(az, spec.pan_span_deg, spec.pan_law)
+        direct = np.stack([centre_direct * gl, centre_direct * gr])
+    elif fmt == "foa":
+        direct = foa_gains(az, el) * centre_direct
+    else:
+        direct = centre_direct[None, :]
+    return direct, centre_ext
+
+
+def _static_reflections(spec: SceneSpec, images, source_m: np.ndarray, x: np.ndarray, hrirs):
+    """Static image sources rendered as one multichannel filter: each image is a delayed
+    (relative to the direct sound at the head centre), attenuated copy spatialised from
+    its own direction, summed in the frequency domain; ``x`` is the source's signal as
+    it reaches the head centre (without 1/r). Returns ``(channels, len(x))``."""
+    from scipy.signal import fftconvolve
+
+    sr, fmt = spec.sr, spec.format
+    r0 = float(np.linalg.norm(source_m - LISTENER))
+    points = np.stack([im.positions(np.zeros(1))[0] for im in images])
+    gains = np.array([im.gain for im in images])
+    az, el = _direction(points)
+    if fmt == "spaced":
+        half = spec.mic_spacing_m / 2
+        mics = [LISTENER + np.array([0.0, side * half, 0.0]) for side in (1.0, -1.0)]
+    else:
+        mics = [LISTENER] * N_CHANNELS[fmt]
+    dist = np.stack([np.linalg.norm(points - m, axis=1) for m in mics])  # (channels, images)
+    taps = hrirs.taps if hrirs is not None else (256 if fmt == "binaural" else 0)
+    span = int(np.ceil((dist.max() - r0) / SPEED_OF_SOUND * sr)) + taps + 64
+    nfft = 1 << int(np.ceil(np.log2(max(span, 64))))
+    f = np.fft.rfftfreq(nfft, 1.0 / sr)
+    delay_s = (dist - r0) / SPEED_OF_SOUND
+    phase = np.exp(-2j * np.pi * delay_s[..., None] * f)  # (channels, images, bins)
+    amp = gains[None, :] / dist
+    if fmt == "binaural":
+        hs = hrirs if hrirs is not None else _hrtf.kemar(sr)
+        spec_all = hs.spectra(nfft)
+        shape = np.stack(
+            [
+                sum(w * spec_all[i] for i, w in hs.weights(a, e))
+                for a, e in zip(az, el, strict=True)
+            ],
+            axis=1,
+        )  # (2, images, bins)
+    elif fmt == "panned":
+        gl, gr = pan_gains(az, spec.pan_span_deg, spec.pan_law)
+        shape = np.stack([gl, gr])[..., None]
+    elif fmt == "foa":
+        shape = foa_gains(az, el)[..., None]
+    else:
+        shape = np.ones((len(mics), len(images), 1))
+    response = np.fft.irfft(np.sum(shape * amp[..., None] * phase, axis=1), nfft, axis=-1)
+    return np.stack([fftconvolve(x, h)[: x.size] for h in response])
+
+
+def _render_source(
+    spec: SceneSpec,
+    src: SourceSpec,
+    k: int,
+    rng_seed: np.random.SeedSequence,
+    site: _reflections.Site | None = None,
+    hrirs: _hrtf.HrirSet | None = None,
+):
     sr, fmt = spec.sr, spec.format
     n = round(spec.duration_s * sr)
     meta = src.resolved()
@@ -367,31 +556,46 @@ def _render_source(spec: SceneSpec, src: SourceSpec, k: int, rng_seed: np.random
     if w is not None:
         dry = dry * w
 
-    centre_ext = propagate(dry, dry_t0, sr, emitter, LISTENER, n + n_pre, t_start=-n_pre / sr)
-    centre_direct = centre_ext.direct[n_pre:]
-    az, el = _direction(centre_ext.positions[n_pre:])
-    if fmt == "spaced":
-        half = spec.mic_spacing_m / 2
-        chans = []
-        for side in (+1.0, -1.0):  # ch0 = left mic
-            mic = LISTENER + np.array([0.0, side * half, 0.0])
-            chans.append(propagate(dry, dry_t0, sr, emitter, mic, n).direct)
-        direct = np.stack(chans)
-    elif fmt == "binaural":
-        direct = _hrtf.render_binaural(centre_direct, az, el, sr, spec.hrir_block_s)
-    elif fmt == "panned":
-        gl, gr = pan_gains(az, spec.pan_span_deg)
-        direct = np.stack([centre_direct * gl, centre_direct * gr])
-    elif fmt == "foa":
-        direct = foa_gains(az, el) * centre_direct
-    else:
-        direct = centre_direct[None, :]
-    out = direct
-    info = {}
+    out, centre_ext = _spatialise(spec, emitter, dry, dry_t0, n, n_pre, hrirs)
+    info: dict[str, Any] = {}
+    late_start_s = None
+    if site is not None:
+        static = isinstance(traj, Static)
+        t0 = -n_pre / sr - max_r / SPEED_OF_SOUND - 0.1
+        images = _reflections.image_sources(site, emitter, t0, spec.duration_s, moving=not static)
+        if site.kind == "indoor":
+            # Early reflections up to the mixing time (Polack: sqrt(V) ms); the late
+            # tail takes over from there (its earlier part is what the images replace).
+            late_start_s = max(0.02, math.sqrt(spec.room_volume_m3) / 1000.0)
+            p0 = emitter(np.zeros(1))[0]
+            r0 = float(np.linalg.norm(p0 - LISTENER))
+            images = [
+                im
+                for im in images
+                if (np.linalg.norm(im.positions(np.zeros(1))[0] - LISTENER) - r0) / SPEED_OF_SOUND
+                < late_start_s + 0.01
+            ]
+        if static and images:
+            out = (
+                out
+                + _static_reflections(
+                    spec, images, emitter(np.zeros(1))[0], centre_ext.signal, hrirs
+                )[:, n_pre:]
+            )
+        for im in images if not static else ():
+            direct, _ = _spatialise(spec, im.positions, dry, dry_t0, n, 0, hrirs)
+            out = out + im.gain * direct
+        info["reflections"] = len(images)
     if spec.rt60_s:
         rng_rev = np.random.default_rng(seeds[1])
         tails = _room.reverb_tails(
-            spec.rt60_s, sr, N_CHANNELS[fmt], fmt, rng_rev, spacing_m=spec.mic_spacing_m
+            spec.rt60_s,
+            sr,
+            N_CHANNELS[fmt],
+            fmt,
+            rng_rev,
+            spacing_m=spec.mic_spacing_m,
+            late_start_s=late_start_s,
         )
         rc = _room.critical_distance(spec.rt60_s, spec.room_volume_m3)
         # The reverberant level follows the source's distance at emission (Barron).
@@ -448,28 +652,58 @@ def _truth(spec, src, k, meta, emitter, dry, dry_t0) -> SourceTruth:
     )
 
 
+def _site(spec: SceneSpec, seed: np.random.SeedSequence) -> _reflections.Site | None:
+    if not (spec.rt60_s and spec.reflections):
+        return None
+    rng = np.random.default_rng(seed)
+    if spec.environment == "outdoor":
+        return _reflections.outdoor_site(rng)
+    times = np.linspace(-1.2 * spec.rt60_s, spec.duration_s, 32)
+    places = [
+        src.trajectory.positions(times) + np.array([0.0, 0.0, src.resolved()["emitter_height_m"]])
+        for src in spec.sources
+    ]
+    extent = np.concatenate(places) - LISTENER
+    return _reflections.indoor_room(spec.room_volume_m3, spec.rt60_s, rng, extent)
+
+
+def _recording_chain(mix: np.ndarray, spec: SceneSpec) -> np.ndarray:
+    """Gain imbalance and dual mono: what the microphones and an upload do (the codec
+    comes after the clipping guard)."""
+    if spec.gain_imbalance_db:
+        g = 10 ** (spec.gain_imbalance_db / 40.0)
+        mix = mix * np.array([[g], [1.0 / g]])
+    if spec.dual_mono:
+        mix = np.repeat(mix.mean(axis=0, keepdims=True), 2, axis=0)
+    return mix
+
+
 def simulate(spec: SceneSpec) -> SimResult:
     """Render a scene: the recording as a :class:`~spa2v.io.signal.Signal` (layout =
     ``spec.format``) and one :class:`SourceTruth` per source. Deterministic in
     ``spec.seed``."""
     n = round(spec.duration_s * spec.sr)
     ss = np.random.SeedSequence(spec.seed)
-    child = ss.spawn(len(spec.sources) + 1)
+    # child k renders source k, child len(sources) the noise, the next one the room
+    child = ss.spawn(len(spec.sources) + 2)
+    site = _site(spec, child[len(spec.sources) + 1])
+    hrirs = _hrirs(spec)
     mix = np.zeros((N_CHANNELS[spec.format], n))
     truths: list[SourceTruth] = []
     info: dict[str, Any] = {}
     for k, src in enumerate(spec.sources):
-        out, truth, inf = _render_source(spec, src, k, child[k])
+        out, truth, inf = _render_source(spec, src, k, child[k], site, hrirs)
         mix += out
         truths.append(truth)
         info.update(inf)
     warnings: list[str] = []
     if spec.snr_db is not None:
-        rng = np.random.default_rng(child[-1])
+        rng = np.random.default_rng(child[len(spec.sources)])
         noise = _room.diffuse_noise(mix.shape[0], n, spec.format, rng, spec.sr, spec.mic_spacing_m)
         ref = mix[0] if spec.format == "foa" else mix
         p_sig = float(np.mean(ref**2))
         mix = mix + noise * np.sqrt(p_sig / 10 ** (spec.snr_db / 10.0))
+    mix = _recording_chain(mix, spec)
     peak = float(np.max(np.abs(mix))) if mix.size else 0.0
     gain_db = 0.0
     if peak > 0.99:
@@ -478,8 +712,15 @@ def simulate(spec: SceneSpec) -> SimResult:
         gain_db = float(20 * np.log10(g))
         warnings.append(f"simulated mix scaled by {gain_db:.1f} dB to avoid clipping")
     info["gain_db"] = gain_db
+    conditions = spec.conditions()
+    if site is not None:
+        conditions["site"] = site.describe()
+    if spec.codec:
+        mix, coded = _codec.round_trip(mix, spec.sr, spec.codec, spec.codec_bitrate_kbps)
+        conditions["codec_bitrate_reached_kbps"] = coded["bitrate_kbps"]
+    info["conditions"] = conditions
     sig = Signal(
-        samples=mix.astype(np.float32),
+        samples=np.asarray(mix, dtype=np.float32),
         sr=spec.sr,
         layout=spec.format,
         source=f"sim:{spec.name}",

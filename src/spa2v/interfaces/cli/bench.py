@@ -17,16 +17,19 @@ HELP = (
 )
 DESCRIPTION = """\
 Make a deterministic simulated set that mirrors the SpA2V paper's benchmark (static
-instruments left / centre / right indoors, one or two at once; vehicles crossing
+instruments anywhere across the view indoors, one or two at once; vehicles crossing
 left-to-right and right-to-left, approaching and receding outdoors; every audio format;
-anechoic and reverberant), run each clip through hear -> tag -> plan, and score the
+anechoic and rooms with early reflections; recording conditions the estimator does not
+assume, drawn per clip: a spherical head, spaced pairs of 8-30 cm, three pan laws,
+channel gain imbalance, MP3/AAC/Vorbis round trips, dual mono), run each clip through
+hear -> tag -> plan, and score the
 layouts against the simulator's ground truth: box-centre error (normalized x, mean and
 p90), left/centre/right accuracy for static sources, direction of motion for crossing
 ones, approach/recede from the box-size trend, label accuracy, mIoU, and the paper's
 MaxIoU, LTSim and DocSim. A trivial "centre box" layout is scored in the same run as a
-floor. Prints tables per scene type, per format and per room; writes bench.json and
-bench.md to --out. Panned stereo and mono are reported apart from the target formats
-(binaural, spaced pair, FOA), since they carry little or no direction.
+floor. Prints tables per scene type, per format, per room and per recording condition;
+writes bench.json and bench.md to --out. The targets are checked on every format and
+condition pooled; dual-mono clips (no left/right information) are reported apart.
 
 With --real MANIFEST, score annotated real recordings instead: a spa2v-realset/1 JSON
 manifest (docs/real-benchmark.md) lists audio files, relative to the manifest, and
@@ -39,7 +42,9 @@ clip and source, what was tested and how it came out) to --out. Dual-mono clips 
 reported apart. A clip that cannot be planned is scored as an empty layout."""
 EPILOG = """\
 examples:
-  spa2v bench --out bench-out                       # the full set: 72 clips, ~30 s
+  spa2v bench --out bench-out                       # the full set: 81 clips, ~2 min
+  spa2v bench --variants 3 --out bench-v3           # a bigger set: 243 clips
+  spa2v bench --conditions estimator                # the estimator's own models (old set)
   spa2v bench --formats binaural,foa --limit 2      # a quick look: 2 clips per group
   spa2v bench --planner llm --limit 1 --out bench-llm
   spa2v bench --real realdata/manifest.json --out real-out   # annotated recordings
@@ -53,6 +58,7 @@ _SIMULATION_OPTIONS = (
     ("scene_types", None),
     ("limit", None),
     ("variants", 1),
+    ("conditions", "drawn"),
 )
 
 
@@ -111,7 +117,16 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=number(int, 1),
         default=1,
         metavar="N",
-        help="geometry variants of the set; each adds 9 scenes per format and room (default: 1)",
+        help="geometry variants of the set; each adds 9 scenes per format and room and 9 "
+        "dual-mono clips (default: 1; e.g. --variants 3)",
+    )
+    parser.add_argument(
+        "--conditions",
+        choices=("drawn", "estimator"),
+        default="drawn",
+        help="recording conditions: drawn per clip, none of them the estimator's own models "
+        "(default), or 'estimator': KEMAR head, 0.15 m spacing, constant-power panning, no "
+        "early reflections, codec or imbalance (e.g. --conditions estimator)",
     )
     parser.add_argument(
         "--planner", default="physics", help="planner under test: physics (default) or llm"
@@ -147,6 +162,7 @@ def run(args: argparse.Namespace) -> int:
         variants=args.variants,
         progress=not quiet,
         fail_fast=args.fail_fast,
+        conditions=args.conditions,
     )
     json_path, md_path = write_report(report, args.out)
     console = Console()
