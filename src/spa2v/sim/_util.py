@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import tempfile
 from math import gcd
 from pathlib import Path
@@ -11,6 +10,7 @@ import numpy as np
 from scipy.signal import resample_poly
 
 from spa2v.errors import Spa2vError
+from spa2v.io.cache import cache_dir as _cache_dir
 
 #: Speed of sound in air at ~20 deg C, m/s.
 SPEED_OF_SOUND = 343.0
@@ -26,11 +26,10 @@ SimSourceUnavailable = SimSourceUnavailableError
 
 
 def cache_dir() -> Path:
-    """Where rendered sources and resampled HRIRs are cached (``$SPA2V_CACHE/sim`` or
-    ``~/.cache/spa2v/sim``; a temporary folder if that cannot be created)."""
-    base = os.environ.get("SPA2V_CACHE")
-    root = Path(base) if base else Path.home() / ".cache" / "spa2v"
-    d = root / "sim"
+    """Where rendered sources and resampled HRIRs are cached: ``sim`` in spa2v's cache
+    folder (:func:`spa2v.io.cache.cache_dir`), a temporary folder if that cannot be
+    created."""
+    d = _cache_dir("sim")
     try:
         d.mkdir(parents=True, exist_ok=True)
     except OSError:

@@ -10,7 +10,7 @@ Three origins, all returning mono float audio:
 * **rendered** — instruments from the General MIDI soundfont (Debian
   ``fluid-soundfont-gm``) rendered by the ``fluidsynth`` command line from a MIDI file
   written here, and speech from ``espeak-ng``. Renders are cached under
-  ``$SPA2V_CACHE/sim`` (default ``~/.cache/spa2v/sim``).
+  ``sim`` of spa2v's cache folder (:func:`spa2v.io.cache.cache_dir`).
 
 Real and rendered sources are what a tagger such as YAMNet recognises, so labelled
 scenes (the benchmark) use them; the synthetic ones are for physics tests.

@@ -8,8 +8,8 @@ a dependency and a plain ``pip install spa2v`` brings no torch.
 
 The zip holds ``model.onnx`` plus its external weights ``model.data``. onnxruntime
 resolves external data relative to the ``.onnx`` file on disk, so the zip is extracted
-once into a cache folder (``$SPA2V_CACHE_DIR``, else ``$XDG_CACHE_HOME/spa2v``, else
-``~/.cache/spa2v``) under a folder named after the zip's checksum.
+once into spa2v's cache folder (:func:`spa2v.io.cache.cache_dir`) under a folder named
+after the zip's checksum.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from importlib import resources
 from pathlib import Path
 
 from spa2v.errors import BackendUnavailableError
+from spa2v.io.cache import cache_dir
 from spa2v.io.checksum import verified
 
 MODEL_ZIP_NAME = "YamNet_w8a8.onnx.zip"
@@ -55,14 +56,6 @@ def _data_dir() -> Path:
     return Path(str(resources.files("spa2v").joinpath("data", "yamnet")))
 
 
-def cache_dir() -> Path:
-    """Root cache folder for extracted model files."""
-    if os.environ.get("SPA2V_CACHE_DIR"):
-        return Path(os.environ["SPA2V_CACHE_DIR"])
-    xdg = os.environ.get("XDG_CACHE_HOME")
-    return (Path(xdg) if xdg else Path.home() / ".cache") / "spa2v"
-
-
 def _verified(name: str, expected_sha256: str) -> Path:
     return verified(_data_dir() / name, expected_sha256, "YAMNet file")
 
@@ -80,7 +73,7 @@ def model_path() -> Path:
     Extracts the vendored zip on first use; later calls (and processes) reuse it.
     """
     zip_path = _verified(MODEL_ZIP_NAME, MODEL_ZIP_SHA256)
-    target = cache_dir() / "yamnet" / MODEL_ZIP_SHA256[:16]
+    target = cache_dir("yamnet", MODEL_ZIP_SHA256[:16])
     onnx_path = _find_onnx(target)
     if onnx_path is not None:
         return onnx_path
