@@ -4,7 +4,7 @@
 #
 #   bash scripts/setup.sh            # core: run the pipeline, the demo
 #   bash scripts/setup.sh test       # + what the test suite needs (torch CPU, diffusers,
-#                                    #   gradio, Chromium for the browser test)
+#                                    #   gradio, Ray, Chromium for the browser test)
 # Re-running is cheap: each step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -45,7 +45,7 @@ if [[ ! -f "$stamp" ]]; then
   if [[ "$profile" == test ]]; then
     # torch first, pinned: a bare `torch` requirement would pull a multi-GB CUDA build.
     .venv/bin/python -m pip install -q "torch==2.13.0"
-    .venv/bin/python -m pip install -q -e ".[test,ui,diffusion]"
+    .venv/bin/python -m pip install -q -e ".[test,ui,diffusion,ray]"
   else
     .venv/bin/python -m pip install -q -e .
   fi

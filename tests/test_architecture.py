@@ -23,10 +23,13 @@ LAYERS: tuple[tuple[str, ...], ...] = (
     # the simulator builds scenes, their ground-truth layouts and example banks with the
     # product layers; the product never imports it
     ("spa2v.sim",),
+    # runs items through stages on a process pool or a Ray cluster (knows no stage)
+    ("spa2v.batch.engine",),
     # scores the product against the simulator's ground truth
     ("spa2v.evaluation",),
-    # the Python API and the bundled examples (made with the simulator)
-    ("spa2v.api", "spa2v.examples", "spa2v"),
+    # the Python API, batches of its runs, and the bundled examples (made with the
+    # simulator)
+    ("spa2v.api", "spa2v.batch", "spa2v.examples", "spa2v"),
     ("spa2v.interfaces", "spa2v.__main__"),
 )
 

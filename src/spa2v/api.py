@@ -281,6 +281,29 @@ def render(
     return out
 
 
+@dataclass
+class RunOptions:
+    """Every option of :func:`run` but the paths and the progress callback, in one
+    picklable object: what ``spa2v batch`` sends to its workers."""
+
+    layout: str | None = None
+    max_duration_s: float | None = DEFAULT_MAX_DURATION_S
+    hop_s: float = 0.025
+    max_sources: int = 3
+    tags: bool = True
+    planner: str = "physics"
+    plan_fps: float = 8.0
+    n_frames: int | None = None
+    planner_options: Mapping[str, Any] | None = None
+    size: tuple[int, int] = DEFAULT_SIZE
+    fps: float = DEFAULT_FPS
+    overlay: bool = False
+    subtitles: bool = False
+    generator: str = "animatic"
+    generator_options: Mapping[str, Any] | None = None
+    cue_plot: bool = True
+
+
 def run(
     audio_path: PathLike,
     out_path: PathLike,
@@ -306,38 +329,46 @@ def run(
     """Hear -> tag -> plan -> render, writing every intermediate file next to the video.
 
     Writes ``NAME.mp4``, ``NAME.cues.json``, ``NAME.layout.json``, ``NAME.cues.png``
-    (cue plot) and ``NAME.storyboard.png`` for ``out_path = NAME.mp4``.
+    (cue plot) and ``NAME.storyboard.png`` for ``out_path = NAME.mp4``. The keyword
+    options are the fields of :class:`RunOptions`; :func:`run_options` takes one.
 
     >>> result = run("street.wav", "street.mp4")  # doctest: +SKIP
     >>> sorted(result.paths)  # doctest: +SKIP
     ['cue plot', 'cues', 'layout', 'storyboard', 'video']
     """
-    from spa2v.io.audio import load_audio
-
-    paths = output_paths(check_video_output(out_path))
-    _report(progress, "load")
-    signal = load_audio(audio_path, layout=layout, max_duration_s=max_duration_s)  # once
-    cues = hear_signal(signal, hop_s=hop_s, max_sources=max_sources, tags=tags, progress=progress)
-    cues.audio_path = str(audio_path)
-    cues.save(paths["cues"])
-    plot_path = _plot_cues(cues, paths["cue plot"]) if cue_plot else None
-    _report(progress, "plan")
-    vsl = plan(cues, planner=planner, fps=plan_fps, n_frames=n_frames, **(planner_options or {}))
-    save_vsl(vsl, paths["layout"])
-    render(
-        vsl,
-        audio_path,
-        paths["video"],
+    options = RunOptions(
+        layout=layout,
+        max_duration_s=max_duration_s,
+        hop_s=hop_s,
+        max_sources=max_sources,
+        tags=tags,
+        planner=planner,
+        plan_fps=plan_fps,
+        n_frames=n_frames,
+        planner_options=planner_options,
         size=size,
         fps=fps,
         overlay=overlay,
         subtitles=subtitles,
         generator=generator,
-        storyboard_path=paths["storyboard"],
-        progress=progress,
-        signal=signal,
-        **(generator_options or {}),
+        generator_options=generator_options,
+        cue_plot=cue_plot,
     )
+    return run_options(audio_path, out_path, options, progress=progress)
+
+
+def run_options(
+    audio_path: PathLike,
+    out_path: PathLike,
+    options: RunOptions,
+    progress: ProgressCallback | None = None,
+) -> RunResult:
+    """:func:`run` with its options in one :class:`RunOptions`: the three steps below,
+    one after the other, the recording decoded once."""
+    paths = output_paths(check_video_output(out_path))
+    cues, plot_path, signal = run_hear_step(audio_path, paths, options, progress)
+    vsl = run_plan_step(cues, paths, options, progress)
+    run_render_step(vsl, audio_path, paths, options, progress, signal=signal)
     return RunResult(
         video=paths["video"],
         cues_json=paths["cues"],
@@ -346,7 +377,82 @@ def run(
         storyboard=paths["storyboard"],
         cues=cues,
         vsl=vsl,
-        warnings=[*cues.warnings, *_planner_warnings(vsl, planner)],
+        warnings=[*cues.warnings, *_planner_warnings(vsl, options.planner)],
+    )
+
+
+# The three steps of :func:`run`, each writing its files into ``paths``
+# (:func:`output_paths`). ``spa2v batch`` runs them as separate stages on a cluster.
+
+
+def run_hear_step(
+    audio_path: PathLike,
+    paths: Mapping[str, Path],
+    options: RunOptions,
+    progress: ProgressCallback | None = None,
+) -> tuple[Cues, Path | None, Signal]:
+    """Load, hear and tag; write the cues JSON and (``options.cue_plot``) the cue plot.
+    Returns the cues, the plot's path (None when not drawn) and the loaded signal."""
+    from spa2v.io.audio import load_audio
+
+    _report(progress, "load")
+    signal = load_audio(audio_path, layout=options.layout, max_duration_s=options.max_duration_s)
+    cues = hear_signal(
+        signal,
+        hop_s=options.hop_s,
+        max_sources=options.max_sources,
+        tags=options.tags,
+        progress=progress,
+    )
+    cues.audio_path = str(audio_path)
+    cues.save(paths["cues"])
+    plot_path = _plot_cues(cues, paths["cue plot"]) if options.cue_plot else None
+    return cues, plot_path, signal
+
+
+def run_plan_step(
+    cues: Cues,
+    paths: Mapping[str, Path],
+    options: RunOptions,
+    progress: ProgressCallback | None = None,
+) -> VSL:
+    """Plan the layout and write it as JSON."""
+    _report(progress, "plan")
+    vsl = plan(
+        cues,
+        planner=options.planner,
+        fps=options.plan_fps,
+        n_frames=options.n_frames,
+        **(options.planner_options or {}),
+    )
+    save_vsl(vsl, paths["layout"])
+    return vsl
+
+
+def run_render_step(
+    vsl: VSL,
+    audio_path: PathLike,
+    paths: Mapping[str, Path],
+    options: RunOptions,
+    progress: ProgressCallback | None = None,
+    signal: Signal | None = None,
+) -> Path:
+    """Render the video and its storyboard (``signal``: the recording already loaded;
+    without it, it is decoded again)."""
+    return render(
+        vsl,
+        audio_path,
+        paths["video"],
+        size=options.size,
+        fps=options.fps,
+        overlay=options.overlay,
+        subtitles=options.subtitles,
+        generator=options.generator,
+        storyboard_path=paths["storyboard"],
+        progress=progress,
+        max_duration_s=options.max_duration_s,
+        signal=signal,
+        **(options.generator_options or {}),
     )
 
 

@@ -24,6 +24,7 @@ COMMANDS = (
     "plan",
     "render",
     "run",
+    "batch",
     "demo",
     "bank",
     "bench",

@@ -47,6 +47,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="recording: wav, flac, ogg/opus, mp3, m4a/aac, or a video with sound",
     )
     parser.add_argument("-o", "--output", required=True, metavar="OUT.mp4", help="video to write")
+    add_pipeline_arguments(parser)
+
+
+def add_pipeline_arguments(parser: argparse.ArgumentParser) -> None:
+    """The hearing, planning and video options of ``run`` (shared with ``batch``)."""
     hearing = parser.add_argument_group("hearing")
     add_loading_arguments(hearing)
     add_hearing_arguments(hearing)
@@ -75,36 +80,47 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_render_arguments(parser)
 
 
-def planner_options_from_args(args: argparse.Namespace) -> dict[str, Any]:
+def planner_options_from_args(
+    args: argparse.Namespace, audio_path: str | None = None
+) -> dict[str, Any]:
     """Keyword arguments for ``spa2v.planning.plan`` (none for the physics planner)."""
-    return llm_options_from_args(args, args.audio) if args.planner == "llm" else {}
+    audio = audio_path if audio_path is not None else getattr(args, "audio", None)
+    return llm_options_from_args(args, audio) if args.planner == "llm" else {}
+
+
+def run_options_from_args(args: argparse.Namespace, audio_path: str | None = None) -> Any:
+    """The :class:`spa2v.api.RunOptions` the parsed pipeline options ask for."""
+    from spa2v.api import RunOptions
+
+    render_options = render_options_from_args(args)
+    generator_options = {}
+    if "diffusion_options" in render_options:  # the namespace, as plain (picklable) options
+        from spa2v.rendering.diffusion.options import DiffusionOptions
+
+        namespace = render_options.pop("diffusion_options")
+        generator_options["diffusion_options"] = DiffusionOptions.from_namespace(namespace)
+    return RunOptions(
+        layout=None if args.layout == "auto" else args.layout,
+        max_duration_s=args.max_duration_s or None,
+        hop_s=args.hop_ms / 1000.0,
+        max_sources=args.max_sources,
+        tags=not args.no_tags,
+        planner=args.planner,
+        plan_fps=args.fps_plan,
+        n_frames=args.frames,
+        planner_options=planner_options_from_args(args, audio_path),
+        generator_options=generator_options,
+        **render_options,
+    )
 
 
 def run(args: argparse.Namespace) -> int:
     from spa2v import api
 
     quiet = bool(getattr(args, "quiet", False))
-    render_options = render_options_from_args(args)
-    generator_options = {}
-    if "diffusion_options" in render_options:
-        generator_options["diffusion_options"] = render_options.pop("diffusion_options")
+    options = run_options_from_args(args)
     with progress_reporter(quiet) as progress:
-        result = api.run(
-            args.audio,
-            args.output,
-            layout=None if args.layout == "auto" else args.layout,
-            max_duration_s=args.max_duration_s or None,
-            hop_s=args.hop_ms / 1000.0,
-            max_sources=args.max_sources,
-            tags=not args.no_tags,
-            planner=args.planner,
-            plan_fps=args.fps_plan,
-            n_frames=args.frames,
-            planner_options=planner_options_from_args(args),
-            generator_options=generator_options,
-            progress=progress,
-            **render_options,
-        )
+        result = api.run_options(args.audio, args.output, options, progress=progress)
     print_run_summary(result, quiet=quiet)
     return 0
 

@@ -1,0 +1,355 @@
+"""Engines that run many items through a chain of stages: a process pool on this
+machine, or a Ray Data pipeline on a Ray cluster.
+
+Both ``spa2v batch`` and ``spa2v bench`` describe their work as :class:`Stage` s (plain
+module-level functions ``item -> item``, so they pickle) and hand the items to an
+engine, which yields ``(index, result)`` as items finish:
+
+- :class:`LocalEngine` (``--engine local``, no extra dependency): ``workers`` processes,
+  each running every stage of one item in turn. A stage's ``setup`` (model loading)
+  runs once per worker process.
+- :class:`RayEngine` (``--engine ray``, the ``spa2v[ray]`` extra): a Ray Data pipeline
+  with one ``map_batches`` stage per :class:`Stage`. CPU stages are tasks (one CPU
+  each; Ray reuses worker processes, so a stage's ``setup`` runs once per worker
+  process); a ``gpu`` stage is an actor pool of ``gpu_actors`` actors holding
+  ``gpus_per_actor`` GPU(s) each, whose ``setup`` runs once in each actor.
+
+>>> engine = make_engine("local", workers=2)  # doctest: +SKIP
+>>> for index, result in engine.run(items, [Stage("square", square)]):  # doctest: +SKIP
+...     print(index, result)
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import signal
+import socket
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from dataclasses import dataclass
+from typing import Any
+
+from spa2v.errors import BackendUnavailableError, Spa2vError
+
+ENGINES = ("local", "ray")
+
+#: Default Ray cluster port (``ray start --head`` listens there).
+RAY_DEFAULT_PORT = 6379
+#: Seconds to wait for a Ray cluster's address to answer before giving up.
+RAY_CONNECT_TIMEOUT_S = 10.0
+
+
+@dataclass(frozen=True)
+class Stage:
+    """One step of a pipeline.
+
+    Attributes
+    ----------
+    name : str
+        Shown in logs and in Ray's stage names.
+    fn : callable
+        ``item -> item``; a module-level function so that it pickles.
+    gpu : bool
+        Runs on a GPU: an actor stage in the Ray engine (the local engine runs it like
+        any other stage).
+    setup : callable, optional
+        Loads what ``fn`` needs (a model) once per worker process or actor, before its
+        first item.
+    """
+
+    name: str
+    fn: Callable[[Any], Any]
+    gpu: bool = False
+    setup: Callable[[], None] | None = None
+
+
+class Engine:
+    """Runs items through stages; subclasses say where."""
+
+    name = "engine"
+
+    def run(self, items: Sequence[Any], stages: Sequence[Stage]) -> Iterator[tuple[int, Any]]:
+        """Yield ``(index into items, result)`` for every item as it finishes (in
+        completion order). An exception raised by a stage stops the run."""
+        raise NotImplementedError
+
+    def close(self) -> None:
+        """Release the workers (idempotent)."""
+
+    def __enter__(self) -> Engine:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def make_engine(
+    name: str = "local",
+    workers: int | None = None,
+    address: str | None = None,
+    gpu_actors: int = 1,
+    gpus_per_actor: float = 1.0,
+) -> Engine:
+    """The engine ``name`` ("local" or "ray").
+
+    Parameters
+    ----------
+    workers : int, optional
+        Local engine: worker processes (default: the CPUs this process may use). Ray
+        engine without ``address``: the CPUs of the local Ray instance it starts.
+    address : str, optional
+        Ray engine: an existing cluster ("HOST:PORT", "ray://HOST:PORT" or "auto").
+    gpu_actors, gpus_per_actor : int, float
+        Ray engine: size of the actor pool of GPU stages, and GPUs held by each actor.
+    """
+    if name == "local":
+        if address:
+            raise Spa2vError("--address needs --engine ray")
+        return LocalEngine(workers)
+    if name == "ray":
+        return RayEngine(workers, address, gpu_actors=gpu_actors, gpus_per_actor=gpus_per_actor)
+    raise Spa2vError(f"unknown engine {name!r}: use one of {', '.join(ENGINES)}")
+
+
+def available_cpus() -> int:
+    """CPUs this process may run on."""
+    if hasattr(os, "sched_getaffinity"):
+        return max(1, len(os.sched_getaffinity(0)))
+    return max(1, os.cpu_count() or 1)
+
+
+# -- stages, as run inside a worker --------------------------------------------------------
+
+_SET_UP: set[str] = set()
+
+
+def _ensure_setup(stage: Stage) -> None:
+    """Run ``stage.setup`` once in this process."""
+    if stage.setup is not None and stage.name not in _SET_UP:
+        stage.setup()
+        _SET_UP.add(stage.name)
+
+
+def run_stages(item: Any, stages: Sequence[Stage]) -> Any:
+    """Apply every stage to ``item`` in this process (the local engine's task)."""
+    for stage in stages:
+        _ensure_setup(stage)
+        item = stage.fn(item)
+    return item
+
+
+def _worker_init() -> None:
+    # Ctrl-C reaches the whole process group: the parent stops the pool, the workers
+    # must not each print a traceback.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+# -- local engine ---------------------------------------------------------------------------
+
+
+class LocalEngine(Engine):
+    """A pool of ``workers`` processes on this machine (started with ``spawn``, so each
+    imports spa2v and loads its models once)."""
+
+    name = "local"
+
+    def __init__(self, workers: int | None = None) -> None:
+        self.workers = int(workers or available_cpus())
+        if self.workers < 1:
+            raise Spa2vError(f"--workers {self.workers}: use 1 or more")
+        self._pool: ProcessPoolExecutor | None = None
+
+    def run(self, items: Sequence[Any], stages: Sequence[Stage]) -> Iterator[tuple[int, Any]]:
+        if not items:
+            return
+        import multiprocessing
+
+        self._pool = ProcessPoolExecutor(
+            max_workers=min(self.workers, len(items)),
+            mp_context=multiprocessing.get_context("spawn"),
+            initializer=_worker_init,
+        )
+        # A bounded window of submitted items keeps memory flat for very long lists.
+        window = 4 * self.workers
+        pending: dict[Future[Any], int] = {}
+        next_index = 0
+        try:
+            while next_index < len(items) or pending:
+                while next_index < len(items) and len(pending) < window:
+                    future = self._pool.submit(run_stages, items[next_index], tuple(stages))
+                    pending[future] = next_index
+                    next_index += 1
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                for future in done:
+                    index = pending.pop(future)
+                    yield index, future.result()
+        finally:
+            self.close()
+
+    def close(self) -> None:
+        pool, self._pool = self._pool, None
+        if pool is None:
+            return
+        # Stop at once on an interrupt: the workers' half-done clips are thrown away
+        # (their outputs are written atomically, so nothing half-written is left).
+        processes = list((getattr(pool, "_processes", None) or {}).values())
+        pool.shutdown(wait=False, cancel_futures=True)
+        for process in processes:
+            if process.is_alive():
+                process.terminate()
+        for process in processes:
+            process.join(timeout=5)
+
+
+# -- Ray engine -----------------------------------------------------------------------------
+
+
+class RayEngine(Engine):
+    """A Ray Data pipeline on a Ray cluster (``address``) or on a local Ray instance."""
+
+    name = "ray"
+
+    def __init__(
+        self,
+        workers: int | None = None,
+        address: str | None = None,
+        gpu_actors: int = 1,
+        gpus_per_actor: float = 1.0,
+    ) -> None:
+        try:
+            import ray
+        except ImportError:
+            raise BackendUnavailableError(
+                "the Ray engine needs Ray: pip install 'spa2v[ray]'"
+            ) from None
+        self.address = address
+        self.gpu_actors = int(gpu_actors)
+        self.gpus_per_actor = float(gpus_per_actor)
+        self._started = False
+        if address:
+            check_ray_address(address)
+        import logging
+        import warnings
+
+        # Ray's own notices (deprecations inside Ray Data, "execution finished") are
+        # not the user's business; its errors still show.
+        warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"ray\.")
+        for name in ("ray", "ray.data"):
+            logging.getLogger(name).setLevel(logging.ERROR)
+        if not ray.is_initialized():
+            options: dict[str, Any] = {
+                "include_dashboard": False,
+                "log_to_driver": False,
+                "logging_level": logging.ERROR,
+            }
+            if address:
+                options["address"] = address
+            else:
+                options["num_cpus"] = int(workers or available_cpus())
+            try:
+                ray.init(**options)
+            except (ConnectionError, TimeoutError, RuntimeError) as exc:
+                where = address or "a local Ray instance"
+                message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                raise Spa2vError(
+                    f"cannot connect to the Ray cluster at {where}: {message}"
+                ) from None
+            self._started = True
+        context = ray.data.DataContext.get_current()
+        context.enable_progress_bars = False  # spa2v shows its own
+        context.print_on_execution_start = False
+        self.workers = int(ray.cluster_resources().get("CPU", 1))
+
+    def run(self, items: Sequence[Any], stages: Sequence[Stage]) -> Iterator[tuple[int, Any]]:
+        import ray
+
+        if not items:
+            return
+        import logging
+
+        logging.getLogger("ray.data").setLevel(logging.ERROR)
+        rows = [{"index": i, "item": pickle.dumps(item)} for i, item in enumerate(items)]
+        dataset = ray.data.from_items(rows, override_num_blocks=min(len(rows), 1000))
+        for stage in stages:
+            if stage.gpu:
+                dataset = dataset.map_batches(
+                    _ActorStage,
+                    fn_constructor_args=(stage,),
+                    batch_size=1,
+                    num_gpus=self.gpus_per_actor,
+                    concurrency=self.gpu_actors,
+                    batch_format="numpy",
+                )
+            else:
+                dataset = dataset.map_batches(
+                    _TaskStage(stage), batch_size=1, num_cpus=1, batch_format="numpy"
+                )
+        for row in dataset.iter_rows():
+            yield int(row["index"]), pickle.loads(row["item"])
+
+    def close(self) -> None:
+        if self._started:
+            import ray
+
+            ray.shutdown()
+            self._started = False
+
+
+def _apply(stage: Stage, batch: dict[str, Any]) -> dict[str, Any]:
+    """One ``map_batches`` call: unpickle each item, apply the stage, pickle it back."""
+    import numpy as np
+
+    out = [pickle.dumps(stage.fn(pickle.loads(blob))) for blob in batch["item"]]
+    packed = np.empty(len(out), dtype=object)
+    packed[:] = out
+    return {"index": batch["index"], "item": packed}
+
+
+class _TaskStage:
+    """A CPU stage as a Ray Data task function (set up once per worker process)."""
+
+    def __init__(self, stage: Stage) -> None:
+        self.stage = stage
+
+    def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
+        _ensure_setup(self.stage)
+        return _apply(self.stage, batch)
+
+
+class _ActorStage:
+    """A GPU stage as a Ray Data actor: ``setup`` (the model) loads in the constructor."""
+
+    def __init__(self, stage: Stage) -> None:
+        self.stage = stage
+        _ensure_setup(stage)
+
+    def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
+        return _apply(self.stage, batch)
+
+
+def check_ray_address(address: str, timeout_s: float = RAY_CONNECT_TIMEOUT_S) -> None:
+    """Fail fast, in one line naming ``address``, when nothing answers there.
+
+    ``ray.init`` would otherwise retry for a minute and print pages of logs.
+    ``"auto"`` (the cluster this machine belongs to) is left to Ray.
+    """
+    if address == "auto":
+        return
+    host_port = address.split("://", 1)[-1].rstrip("/")
+    host, _, port_text = host_port.rpartition(":")
+    if not host:
+        host, port_text = host_port, str(RAY_DEFAULT_PORT)
+    try:
+        port = int(port_text)
+    except ValueError:
+        raise Spa2vError(f"--address {address}: use HOST:PORT, ray://HOST:PORT or auto") from None
+    try:
+        with socket.create_connection((host.strip("[]"), port), timeout=timeout_s):
+            pass
+    except OSError as exc:
+        reason = exc.strerror or type(exc).__name__
+        raise Spa2vError(
+            f"cannot reach the Ray cluster at {address}: {reason} "
+            "(is `ray start --head` running there, and is the port open?)"
+        ) from None

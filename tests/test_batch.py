@@ -1,0 +1,291 @@
+"""``spa2v batch``: inputs, the local and Ray engines on the same simulated clips, the
+results table, resuming after a kill, and the user errors."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pyarrow.parquet as pq
+import pytest
+import soundfile as sf
+
+from spa2v.api import RunOptions
+from spa2v.batch.inputs import collect_inputs, read_manifest
+from spa2v.batch.results import COLUMNS, read_results_csv
+from spa2v.batch.runner import BATCH_FILE, failed_exit_code, run_batch
+from spa2v.errors import OutputError
+from spa2v.interfaces.cli import main
+from spa2v.sim.scene import simulate_pass, simulate_static
+
+#: Small videos: the tests check the batch, not the renderer.
+FAST = RunOptions(size=(128, 80), fps=8.0, cue_plot=False)
+FAST_FLAGS = ["--size", "128x80", "--fps", "8"]
+#: Columns that must match between engines (timings differ; paths are relative).
+SAME_COLUMNS = [c for c in COLUMNS if not c.endswith("_s") or c == "duration_s"]
+
+
+def _simulate(folder: Path, n: int) -> list[tuple[Path, str]]:
+    """``n`` short simulated recordings and the motion of each: vehicles passing one way
+    or the other, and still sources, in three formats."""
+    made = []
+    formats = ("binaural", "spaced", "foa")
+    for k in range(n):
+        fmt = formats[k % 3]
+        if k % 4 == 3:
+            result = simulate_static(
+                (-40.0, 40.0)[k % 2], distance_m=3.0, format=fmt, duration_s=2.0, sr=22050, seed=k
+            )
+            motion = "static"
+        else:
+            direction = ("left-to-right", "right-to-left")[k % 2]
+            result = simulate_pass(
+                direction, speed_mps=10.0, closest_m=8.0, format=fmt, duration_s=2.0,
+                sr=22050, seed=k,
+            )  # fmt: skip
+            motion = direction
+        path = folder / f"clip{k:02d}.wav"
+        sf.write(path, result.signal.samples.T, result.signal.sr)
+        made.append((path, motion))
+    return made
+
+
+@pytest.fixture(scope="module")
+def twenty(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A manifest of 20 rows: 17 simulated clips and 3 bad ones (an unreadable file, a
+    missing file, a row with an unknown option)."""
+    folder = tmp_path_factory.mktemp("twenty")
+    clips = _simulate(folder, 17)
+    (folder / "corrupt.wav").write_bytes(b"RIFF not really a wave file")
+    rows = [{"input": path.name, "id": path.stem} for path, _ in clips]
+    rows[1]["max_sources"] = 1  # a per-clip option
+    rows.insert(5, {"input": "corrupt.wav", "id": "corrupt"})
+    rows.insert(9, {"input": "missing.wav", "id": "missing"})
+    rows.insert(13, {"input": clips[0][0].name, "id": "odd-option", "colour": "red"})
+    manifest = folder / "clips.jsonl"
+    manifest.write_text("".join(json.dumps(r) + "\n" for r in rows), encoding="utf-8")
+    return manifest
+
+
+@pytest.fixture(scope="module")
+def local_run(twenty: Path, tmp_path_factory: pytest.TempPathFactory):
+    out = tmp_path_factory.mktemp("local") / "out"
+    return run_batch([str(twenty)], out, FAST, engine="local", workers=2)
+
+
+def _bad_errors(rows: list[dict]) -> dict[str, str]:
+    return {row["clip_id"]: row["error"] for row in rows if row["status"] != "ok"}
+
+
+def test_local_batch_has_a_row_per_input_and_fails_only_the_bad_rows(local_run, twenty):
+    rows = local_run.rows
+    assert [r["clip_id"] for r in rows] == [
+        json.loads(line)["id"] for line in twenty.read_text().splitlines()
+    ]
+    errors = _bad_errors(rows)
+    assert sorted(errors) == ["corrupt", "missing", "odd-option"]
+    assert "corrupt.wav is truncated or corrupt" in errors["corrupt"]
+    assert "missing.wav: file not found" in errors["missing"]
+    assert "unknown option 'colour'" in errors["odd-option"]
+    assert local_run.exit_code == failed_exit_code(3) == 13
+    for row in rows:
+        if row["status"] == "ok":
+            folder = local_run.out_dir / row["clip_id"]
+            for column in ("video_path", "cues_path", "layout_path", "storyboard_path"):
+                assert (local_run.out_dir / row[column]).is_file(), column
+            assert row["duration_s"] == pytest.approx(2.0, abs=0.01)
+            assert row["total_s"] > 0 and row["hear_s"] > 0 and row["render_s"] > 0
+            assert json.loads((folder / "result.json").read_text())["clip_id"] == row["clip_id"]
+    # the per-clip option reached its clip: one source at most
+    assert len(next(r for r in rows if r["clip_id"] == "clip01")["labels"]) == 1
+
+
+def test_local_batch_hears_what_was_simulated(local_run):
+    """The batch does the real work: the planned motion is the simulated one for most
+    clips, and the four-channel clips are heard as ambisonics."""
+    rows = {r["clip_id"]: r for r in local_run.rows}
+    right = 0
+    for k in range(17):
+        row = rows[f"clip{k:02d}"]
+        expected = "static" if k % 4 == 3 else ("left-to-right", "right-to-left")[k % 2]
+        right += row["motion"][:1] == [expected]
+        if k % 3 == 2:
+            assert row["stereo_kind"] == "foa"
+        else:
+            assert row["stereo_kind"] in {"binaural", "spaced", "panned"}
+    assert right >= 15
+
+
+def test_results_table_csv_and_parquet_agree(local_run):
+    csv_rows = read_results_csv(local_run.tables["csv"])
+    table = pq.read_table(local_run.tables["parquet"]).to_pylist()
+    assert len(csv_rows) == len(table) == 20
+    assert list(csv_rows[0]) == list(COLUMNS) == list(table[0])
+    for text_row, row in zip(csv_rows, table, strict=True):
+        assert text_row["clip_id"] == row["clip_id"] and text_row["status"] == row["status"]
+        assert text_row["labels"] == "; ".join(row["labels"])
+
+
+def test_batch_matches_spa2v_run_for_a_clip(local_run, twenty, tmp_path):
+    from spa2v.api import run_options
+
+    row = next(r for r in local_run.rows if r["clip_id"] == "clip04")
+    result = run_options(str(twenty.parent / "clip04.wav"), tmp_path / "clip04.mp4", FAST)
+    assert row["labels"] == [t.top_label.audio_label for t in result.cues.sources]
+    assert row["motion"] == [obj.motion for obj in result.vsl.objects]
+    batch_layout = json.loads((local_run.out_dir / row["layout_path"]).read_text())
+    assert batch_layout == json.loads(result.layout_json.read_text())
+
+
+@pytest.mark.slow
+def test_ray_engine_gives_the_same_rows(local_run, twenty, tmp_path):
+    ray = pytest.importorskip("ray")
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        ray_run = run_batch([str(twenty)], tmp_path / "out", FAST, engine="ray")
+    finally:
+        ray.shutdown()
+    assert ray_run.engine == "ray"
+    same = [{c: r[c] for c in SAME_COLUMNS} for r in ray_run.rows]
+    assert same == [{c: r[c] for c in SAME_COLUMNS} for r in local_run.rows]
+    assert pq.read_table(ray_run.tables["parquet"]).num_rows == 20
+
+
+def test_out_dir_of_another_batch_is_refused(local_run, twenty):
+    with pytest.raises(OutputError, match=r"another batch.*--resume"):
+        run_batch([str(twenty)], local_run.out_dir, FAST)
+    other = RunOptions(size=(64, 40), fps=8.0, cue_plot=False)
+    with pytest.raises(OutputError, match=r"other options \(size\)"):
+        run_batch([str(twenty)], local_run.out_dir, other, resume=True)
+
+
+def test_resume_skips_finished_clips(local_run, twenty):
+    before = {
+        r["clip_id"]: (local_run.out_dir / r["clip_id"] / "result.json").stat().st_mtime_ns
+        for r in local_run.rows
+    }
+    again = run_batch([str(twenty)], local_run.out_dir, FAST, resume=True, workers=2)
+    assert again.skipped == 17 and len(again.rows) == 20
+    after = {
+        r["clip_id"]: (local_run.out_dir / r["clip_id"] / "result.json").stat().st_mtime_ns
+        for r in again.rows
+    }
+    redone = sorted(k for k in before if before[k] != after[k])
+    assert redone == ["corrupt", "missing", "odd-option"]  # failed clips are tried again
+
+
+def _batch_command(inputs: Path, out: Path, *extra: str) -> list[str]:
+    code = "import sys; from spa2v.interfaces.cli import main; sys.exit(main())"
+    return [sys.executable, "-c", code, "batch", str(inputs), "-o", str(out), *FAST_FLAGS, *extra]
+
+
+def _finished(out: Path) -> dict[str, int]:
+    return {p.parent.name: p.stat().st_mtime_ns for p in out.glob("*/result.json")}
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("how", ["SIGTERM", "SIGKILL"])
+def test_killed_batch_resumes_with_every_clip_done_once(tmp_path, how):
+    clips = _simulate(tmp_path, 6)
+    out = tmp_path / "out"
+    env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+    process = subprocess.Popen(
+        _batch_command(tmp_path, out, "--workers", "1"),
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        start_new_session=True,  # its own process group, as a shell job
+    )
+    deadline = time.monotonic() + 240
+    while len(_finished(out)) < 2 and process.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.1)
+    assert process.poll() is None, "the batch ended before it could be killed"
+    if how == "SIGTERM":
+        process.send_signal(signal.SIGTERM)  # a scheduler stopping the job
+    else:
+        os.killpg(process.pid, signal.SIGKILL)  # a crash: no chance to clean up
+    _, err = process.communicate(timeout=60)
+    if how == "SIGTERM":
+        assert process.returncode == 130
+        assert b"--resume" in err
+    killed_with = _finished(out)
+    assert 2 <= len(killed_with) < 6
+    assert not (out / "results.csv").exists()
+
+    resumed = subprocess.run(
+        _batch_command(tmp_path, out, "--workers", "1", "--resume"),
+        env=env, capture_output=True, timeout=300, check=False,
+    )  # fmt: skip
+    assert resumed.returncode == 0, resumed.stderr.decode()
+    finished = _finished(out)
+    assert sorted(finished) == sorted(p.stem for p, _ in clips) or len(finished) == 6
+    for clip_id, mtime in killed_with.items():
+        assert finished[clip_id] == mtime, f"{clip_id} was done twice"
+    rows = read_results_csv(out / "results.csv")
+    assert len(rows) == 6 and all(r["status"] == "ok" for r in rows)
+    assert len({r["clip_id"] for r in rows}) == 6
+    assert not list(out.glob(".*.part-*")), "left-over work folders"
+    assert f"{len(killed_with)} already done".encode() in resumed.stdout
+
+
+def test_unreachable_ray_address_is_one_line(tmp_path, capsys):
+    pytest.importorskip("ray")
+    audio = tmp_path / "a.wav"
+    sf.write(audio, [[0.0, 0.0]] * 100, 8000)
+    code = main(["batch", str(audio), "-o", str(tmp_path / "out"), "--engine", "ray",
+                 "--address", "127.0.0.1:9"])  # fmt: skip
+    err = capsys.readouterr().err.strip()
+    assert code == 2
+    assert err.count("\n") == 0
+    assert "cannot reach the Ray cluster at 127.0.0.1:9" in err
+
+
+def test_inputs_from_folders_globs_and_manifests(tmp_path):
+    (tmp_path / "sub").mkdir()
+    for name in ("a.wav", "sub/b.flac", "sub/c.txt", "d.mp3"):
+        (tmp_path / name).write_bytes(b"x")
+    found = collect_inputs(
+        [str(tmp_path / "sub"), str(tmp_path / "*.wav"), str(tmp_path / "a.wav")]
+    )
+    assert [Path(c.input).name for c in found] == ["b.flac", "a.wav"]  # a.wav once
+    assert all(c.error is None for c in found)
+    assert found[0].clip_id.startswith("b-") and found[0].clip_id != found[1].clip_id
+    nothing = collect_inputs([str(tmp_path / "*.ogg")])
+    assert nothing[0].error.endswith("no files match")
+
+    manifest = tmp_path / "m.csv"
+    manifest.write_text(
+        "input,id,layout,frames\na.wav,first,binaural,16\nd.mp3,,quad,\nnope.wav,x,,\n"
+        "a.wav,first,,\n"
+    )
+    rows = read_manifest(manifest)
+    assert rows[0].overrides == {"layout": "binaural", "n_frames": 16} and rows[0].error is None
+    assert "line 3" in rows[1].error and "layout" in rows[1].error and "quad" in rows[1].error
+    assert rows[2].error.endswith("nope.wav: file not found")
+    deduped = collect_inputs([str(manifest)])
+    assert "already used" in deduped[3].error
+
+
+def test_exit_code_counts_failures_with_a_cap():
+    assert [failed_exit_code(n) for n in (0, 1, 99, 100, 101, 10_000)] == [
+        0,
+        11,
+        109,
+        110,
+        110,
+        110,
+    ]
+
+
+def test_batch_json_records_options_without_secrets(local_run):
+    from spa2v.batch.runner import options_record
+
+    record = json.loads((local_run.out_dir / BATCH_FILE).read_text())
+    assert record["options"]["size"] == [128, 80]
+    secret = RunOptions(planner="llm", planner_options={"api_key": "sk-123", "model": "m"})
+    assert options_record(secret)["planner_options"] == {"model": "m"}
