@@ -45,7 +45,7 @@ if [[ ! -f "$stamp" ]]; then
   if [[ "$profile" == test ]]; then
     # torch first, pinned: a bare `torch` requirement would pull a multi-GB CUDA build.
     .venv/bin/python -m pip install -q "torch==2.13.0"
-    .venv/bin/python -m pip install -q -e ".[test,ui,diffusion,ray]"
+    .venv/bin/python -m pip install -q -e ".[test,ui,diffusion,ray,llm]"
   else
     .venv/bin/python -m pip install -q -e .
   fi

@@ -325,3 +325,41 @@ def test_repair_drops_what_cannot_be_drawn():
     vsl = parse_vsl(fixed)
     assert [f.t for f in vsl.frames] == [0.0, 1.0, 2.0, 3.0, 4.0]
     assert vsl.frames[2].boxes == []
+
+
+def test_without_the_llm_extra_the_planner_says_what_to_install(tmp_path: Path) -> None:
+    """openai is only the llm extra's: without it, a one-line error and exit code 3
+    before any hearing, and the physics planner still runs."""
+    import subprocess
+    import sys
+
+    script = (
+        "import sys\n"
+        "sys.modules['openai'] = None  # as if the llm extra were not installed\n"
+        "from spa2v.interfaces.cli import main\n"
+        "sys.exit(main(sys.argv[1:]))\n"
+    )
+    done = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            script,
+            "plan",
+            str(tmp_path / "not-read.wav"),
+            "--planner",
+            "llm",
+            "--llm-base-url",
+            "http://127.0.0.1:9/v1",
+            "--llm-model",
+            "m",
+            "-o",
+            str(tmp_path / "layout.json"),
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 3, done.stderr
+    assert "pip install 'spa2v[llm]'" in done.stderr
+    assert "Traceback" not in done.stderr

@@ -13,18 +13,21 @@ import pytest
 
 from spa2v.camera import azimuth_to_x
 from spa2v.errors import LayoutError
+from spa2v.planning import vsl as vsl_module
 from spa2v.planning.vsl import (
     VSL,
     VSLBox,
     VSLFrame,
     VSLObject,
     from_lvd,
+    generate_vsl_json_schema,
     load_vsl,
     motion_from_boxes,
     parse_vsl,
     save_vsl,
     to_lvd,
     vsl_json_schema,
+    write_vsl_json_schema,
 )
 
 
@@ -302,3 +305,14 @@ def test_boxes_at_does_not_walk_every_keyframe_per_call() -> None:
     for i in range(300):
         assert vsl.boxes_at(i * 0.8)[0] == (0.1, 0.4, 0.3, 0.6)
     assert CountingList.walks <= 2
+
+
+def test_shipped_schema_is_the_one_generated_from_the_model(tmp_path: Path) -> None:
+    """vsl.schema.json is written from the pydantic model, never by hand: regenerate it
+    with ``write_vsl_json_schema()`` after changing the model."""
+    shipped = Path(vsl_module.__file__).with_name("vsl.schema.json").read_text(encoding="utf-8")
+    generated = write_vsl_json_schema(tmp_path / "vsl.schema.json").read_text(encoding="utf-8")
+    assert shipped == generated
+    assert vsl_json_schema() == generate_vsl_json_schema()
+    # the model and the schema agree on what may be left out (motion defaults to static)
+    assert "motion" not in vsl_json_schema()["$defs"]["VSLObject"]["required"]

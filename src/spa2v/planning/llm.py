@@ -31,7 +31,6 @@ import re
 from typing import Any
 
 import numpy as np
-import openai
 import soundfile as sf
 
 from spa2v.errors import BackendUnavailableError, LayoutError
@@ -74,9 +73,12 @@ def resolve_backend(
 ) -> tuple[str, str, str]:
     """Base URL, model and key from the arguments or the environment.
 
-    Raises BackendUnavailableError naming the flag/variable to set when one is missing.
-    Local servers need no key; the client still wants a non-empty one.
+    Raises BackendUnavailableError naming the flag/variable to set when one is missing,
+    or the extra to install when the ``openai`` client is not there (checked here, so
+    that the command line fails before the slow hearing step). Local servers need no
+    key; the client still wants a non-empty one.
     """
+    _openai()
     base_url = base_url or os.environ.get(ENV_BASE_URL)
     model = model or os.environ.get(ENV_MODEL)
     if not base_url:
@@ -89,6 +91,18 @@ def resolve_backend(
             f"the llm planner needs a model name: pass --llm-model NAME or set {ENV_MODEL}"
         )
     return base_url, model, api_key or os.environ.get(ENV_API_KEY) or "no-key"
+
+
+def _openai() -> Any:
+    """The ``openai`` module, or a one-line error naming the extra that brings it."""
+    try:
+        import openai
+    except ImportError:
+        raise BackendUnavailableError(
+            "the llm planner needs the openai client, which is not installed: "
+            "pip install 'spa2v[llm]'"
+        ) from None
+    return openai
 
 
 # --- answer parsing and repair ----------------------------------------------------------
@@ -307,6 +321,7 @@ def plan_llm(
     examples = _load_bank(bank).nearest(cues, k=N_EXAMPLES)
     wav = wav_for_model(audio_path) if audio_path is not None else None
     messages = build_messages(cues, examples, [round(float(t), 4) for t in times_s], fps_out, wav)
+    openai = _openai()
     client = openai.OpenAI(base_url=base_url, api_key=api_key, timeout=timeout_s, max_retries=0)
     example_ids = ", ".join(r.id for r in examples) or "none"
     source = f"llm planner ({model} at {base_url}; examples {example_ids})"

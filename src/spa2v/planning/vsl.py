@@ -2,7 +2,7 @@
 
 A VSL lists the sounding objects and, per keyframe, one normalized box
 ``[x0, y0, x1, y1]`` (origin top-left, x right, y down) per object in view, plus a
-global caption, a background and per-keyframe captions (``shared/DESIGN.md``).
+global caption, a background and per-keyframe captions (``docs/design.md``).
 
 Validation happens in two layers:
 
@@ -268,6 +268,43 @@ def _cross_field_problem(vsl: VSL) -> str | None:
 
 
 # -- validation of untrusted data -------------------------------------------------------
+
+
+#: The schema's identifier (a name, not a place to fetch it from).
+SCHEMA_URI = "https://spa2v.invalid/schemas/spa2v.vsl-1.json"
+
+
+def generate_vsl_json_schema() -> dict[str, Any]:
+    """The JSON Schema of ``spa2v.vsl/1``, generated from the pydantic model: the one
+    definition of the format (``vsl.schema.json`` is this, written out by
+    :func:`write_vsl_json_schema`; a test checks that the two agree)."""
+    schema = VSL.model_json_schema(by_alias=True, mode="validation")
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": SCHEMA_URI,
+        **schema,
+        "title": f"spa2v Video Scene Layout ({SCHEMA_ID})",
+        "description": (
+            "Per keyframe, one normalized box [x0, y0, x1, y1] (origin top-left) per "
+            "sounding object, plus captions. Generated from spa2v.planning.vsl.VSL; the "
+            "cross-field rules (x0 < x1, y0 < y1, ascending t within [0, duration], box "
+            "ids declared, unique ids) are checked by spa2v.planning.vsl after this schema."
+        ),
+    }
+
+
+def _schema_text(schema: dict[str, Any]) -> str:
+    return json.dumps(schema, indent=2, ensure_ascii=False) + "\n"
+
+
+def write_vsl_json_schema(path: str | os.PathLike[str] | None = None) -> Path:
+    """Write the generated schema (by default over the shipped ``vsl.schema.json``).
+
+    Run after changing the model: ``python -c "from spa2v.planning.vsl import
+    write_vsl_json_schema; write_vsl_json_schema()"`` in a checkout.
+    """
+    target = Path(path) if path is not None else Path(__file__).with_name(SCHEMA_FILE)
+    return write_text_atomic(target, _schema_text(generate_vsl_json_schema()))
 
 
 @functools.cache
