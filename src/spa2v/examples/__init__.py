@@ -4,7 +4,10 @@ They were made once with the project's simulator (:mod:`spa2v.sim`) from real dr
 recordings -- a vehicle clip from Debian's ``openttd-opensfx`` and General MIDI
 soundfont instruments -- by ``python -m spa2v.examples.make_examples`` (kept in the
 package, so anyone can remake or change them). Shipping the files means the demo needs
-neither fluidsynth nor the opensfx package on a fresh machine.
+neither fluidsynth nor the opensfx package on a fresh machine. Their sources and terms
+are in the repository's NOTICE file: the car example is derived from the OpenSFX sound
+"Truck/old bus start, pull away" (original by saphix, edited by Wuzzy) and is
+distributed under CC BY-SA 3.0.
 
 Example
 -------
