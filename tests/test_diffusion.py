@@ -352,6 +352,15 @@ def test_cuda_requested_but_absent(
         load_pipeline(options)
 
 
+def test_device_auto_without_cuda_is_refused_not_silently_cpu(
+    monkeypatch: pytest.MonkeyPatch, model_dirs: dict[str, Path]
+) -> None:
+    monkeypatch.setattr(torch.cuda, "is_available", lambda: False)
+    options = _options(model_dirs, "modelscope", device="auto")
+    with pytest.raises(BackendUnavailableError, match=r"no CUDA GPU.*--device cpu"):
+        load_pipeline(options)
+
+
 def test_float16_on_cpu_is_refused(model_dirs: dict[str, Path]) -> None:
     options = _options(model_dirs, "modelscope", dtype="float16")
     with pytest.raises(Spa2vError, match="float16 needs a CUDA GPU"):

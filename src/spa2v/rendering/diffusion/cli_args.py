@@ -59,7 +59,11 @@ def add_diffusion_arguments(parser: argparse.ArgumentParser) -> None:
             f"(default {DEFAULT_MOTION_ADAPTER} unless --model is a full AnimateDiff pipeline)"
         ),
     )
-    group.add_argument("--device", default=defaults.device, help="auto, cpu, cuda or cuda:N")
+    group.add_argument(
+        "--device",
+        default=defaults.device,
+        help="auto (a CUDA GPU; an error without one), cpu (very slow), cuda or cuda:N",
+    )
     group.add_argument(
         "--dtype",
         choices=DTYPES,

@@ -50,11 +50,17 @@ def require_backend() -> None:
 
 
 def resolve_device(device: str) -> torch.device:
-    """``auto`` -> CUDA when torch sees a GPU, else CPU; CUDA asked but absent -> error."""
+    """``auto`` -> CUDA when torch sees a GPU, else an error (a video model on a CPU takes
+    hours: only an explicit ``--device cpu`` runs there); CUDA asked but absent -> error."""
     import torch
 
     if device == "auto":
-        return torch.device("cuda" if torch.cuda.is_available() else "cpu")
+        if not torch.cuda.is_available():
+            raise BackendUnavailableError(
+                f"the diffusion generator needs a CUDA GPU and torch {torch.__version__} sees "
+                "no CUDA GPU; pass --device cpu to run it on the CPU anyway (very slow)"
+            )
+        return torch.device("cuda")
     try:
         resolved = torch.device(device)
     except RuntimeError:
