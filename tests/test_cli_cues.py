@@ -94,8 +94,9 @@ def test_unusable_inputs_fail_cleanly(capsys, tmp_path, write_audio, tone):
 
 def test_unwritable_output_fails_before_any_work(capsys, tmp_path, write_audio, tone):
     wav = str(write_audio("ok.wav", tone(SR, 0.2), SR))
-    code, line = _error_line(capsys, ["cues", wav, "-o", str(tmp_path / "no" / "c.json")])
-    assert code == 2 and "does not exist" in line
+    (tmp_path / "file").write_text("")
+    code, line = _error_line(capsys, ["cues", wav, "-o", str(tmp_path / "file" / "c.json")])
+    assert code == 2 and "is a file, not a folder" in line
     code, line = _error_line(capsys, ["cues", wav, "--plot", str(tmp_path / "c.gif")])
     assert code == 2 and ".png" in line
 

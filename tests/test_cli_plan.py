@@ -145,11 +145,14 @@ def test_llm_answers_that_are_garbage_fall_back_said_once_and_named_physics(clip
     assert load_vsl(out).reasoning.startswith("WARNING: llm planner failed")
 
 
-def test_output_must_be_a_json_file_in_an_existing_folder(clip, tmp_path, capsys):
+def test_output_must_be_a_json_file_and_its_folder_is_made(clip, tmp_path, capsys):
     assert main(["plan", str(clip), "-o", str(tmp_path / "layout.txt")]) != 0
-    assert main(["plan", str(clip), "-o", str(tmp_path / "no" / "layout.json")]) != 0
+    (tmp_path / "file").write_text("")
+    assert main(["plan", str(clip), "-o", str(tmp_path / "file" / "layout.json")]) != 0
     err = capsys.readouterr().err
-    assert "ending in .json" in err and "does not exist" in err
+    assert "ending in .json" in err and "is a file, not a folder" in err
+    assert main(["plan", str(clip), "-o", str(tmp_path / "no" / "layout.json")]) == 0
+    assert load_vsl(tmp_path / "no" / "layout.json").frames
 
 
 def test_hearing_the_clip_finds_the_pass(clip):

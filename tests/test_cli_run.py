@@ -4,6 +4,10 @@ point: end to end on a simulated clip, and bad input (one-line errors, no partia
 from __future__ import annotations
 
 import json
+import signal
+import subprocess
+import sys
+import time
 from pathlib import Path
 
 import av
@@ -138,17 +142,18 @@ def test_render_rejects_corrupt_audio(tmp_path: Path, capsys: pytest.CaptureFixt
     assert no_video_left(tmp_path)
 
 
-@pytest.mark.parametrize("target", ["no-such-folder/out.mp4", "a-folder.mp4", "out.avi"])
+@pytest.mark.parametrize("target", ["a-file/out.mp4", "a-folder.mp4", "out.avi"])
 def test_render_rejects_unwritable_outputs(
     target: str, short_audio: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
     layout = tmp_path / "layout.json"
     layout.write_text(json.dumps(GOOD_LAYOUT))
     (tmp_path / "a-folder.mp4").mkdir()
+    (tmp_path / "a-file").write_text("in the way of a folder")
     out = tmp_path / target
     code = main(["render", str(layout), "--audio", str(short_audio), "-o", str(out)])
     err = one_line_error(capsys, code)
-    assert "out" in err or "a-folder" in err
+    assert "out" in err or "a-folder" in err or "a-file" in err
     assert not [p for p in tmp_path.rglob("*") if ".part" in p.name or p.suffix == ".avi"]
     assert not (out.is_file())
 
@@ -156,10 +161,65 @@ def test_render_rejects_unwritable_outputs(
 def test_run_checks_the_output_before_hearing(
     short_audio: Path, tmp_path: Path, capsys: pytest.CaptureFixture
 ) -> None:
-    code = main(["run", str(short_audio), "-o", str(tmp_path / "missing" / "out.mp4")])
+    code = main(["run", str(short_audio), "-o", str(tmp_path / "out.avi")])
     err = one_line_error(capsys, code)
-    assert "does not exist" in err
+    assert "ending in .mp4" in err
     assert sorted(p.name for p in tmp_path.iterdir()) == ["tone.wav"]  # nothing else written
+
+
+def test_missing_output_folders_are_created_and_removed_again_on_failure(
+    short_audio: Path, tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    out = tmp_path / "new" / "deeper" / "out.mp4"
+    assert main(["run", str(short_audio), "-o", str(out)]) == 0
+    assert sorted(p.name for p in out.parent.iterdir()) == [
+        "out.cues.json",
+        "out.cues.png",
+        "out.layout.json",
+        "out.mp4",
+        "out.storyboard.png",
+    ]
+    capsys.readouterr()
+    bad = tmp_path / "bad.wav"
+    bad.write_bytes(b"RIFF" + bytes(range(256)) * 8)
+    code = main(["run", str(bad), "-o", str(tmp_path / "other" / "sub" / "out.mp4")])
+    one_line_error(capsys, code)
+    assert not (tmp_path / "other").exists()  # the folders it made are gone again
+
+
+def test_a_failed_run_leaves_none_of_its_outputs(short_audio: Path, tmp_path: Path) -> None:
+    """Rendering fails after the cues, plot and layout are made (the diffusion generator
+    cannot run here): none of them may be left without the video."""
+    from spa2v import api
+    from spa2v.errors import Spa2vError
+
+    with pytest.raises(Spa2vError):
+        api.run(
+            short_audio,
+            tmp_path / "out.mp4",
+            generator="diffusion",
+            generator_options={"model": str(tmp_path / "no-model"), "device": "cpu"},
+        )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["tone.wav"]
+
+
+def test_sigterm_while_rendering_leaves_no_file(passing_car: Path, tmp_path: Path) -> None:
+    layout = tmp_path / "layout.json"
+    layout.write_text(json.dumps(GOOD_LAYOUT))
+    out = tmp_path / "big.mp4"
+    argv = [sys.executable, "-m", "spa2v", "render", str(layout), "--audio", str(passing_car)]
+    argv += ["-o", str(out), "--size", "2048x1280", "--fps", "60", "--storyboard"]
+    argv += [str(tmp_path / "sb.png")]
+    proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline and not list(tmp_path.rglob("*.part*")):
+        time.sleep(0.05)
+    assert list(tmp_path.rglob("*.part*")), "rendering never started"
+    proc.send_signal(signal.SIGTERM)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 143
+    assert "Traceback" not in err and "interrupted" in err
+    assert sorted(p.name for p in tmp_path.rglob("*")) == ["layout.json"]
 
 
 def test_run_rejects_a_missing_audio_file(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
@@ -202,3 +262,23 @@ def test_run_repairs_nan_samples_in_the_muxed_audio_too(tmp_path: Path) -> None:
             [f.to_ndarray() for f in container.decode(container.streams.audio[0])], axis=1
         )
     assert np.all(np.isfinite(decoded)) and np.abs(decoded).max() > 0.05
+
+
+def test_render_uses_damaged_but_usable_audio_and_says_so(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    """NaN samples and a truncated file are used with a warning (as the README says), by
+    render as by run."""
+    rng = np.random.default_rng(1)
+    samples = (0.1 * rng.standard_normal((32000, 2))).astype(np.float32)
+    samples[100:200] = np.nan
+    audio = tmp_path / "damaged.wav"
+    sf.write(audio, samples, 16000, subtype="FLOAT")
+    audio.write_bytes(audio.read_bytes()[: len(audio.read_bytes()) // 2])  # cut in half
+    layout = tmp_path / "layout.json"
+    layout.write_text(json.dumps(GOOD_LAYOUT))
+    out = tmp_path / "out.mp4"
+    assert main(["render", str(layout), "--audio", str(audio), "-o", str(out)]) == 0
+    err = capsys.readouterr().err
+    assert "damaged.wav is truncated" in err and "NaN/infinite samples were set to 0" in err
+    assert out.is_file()

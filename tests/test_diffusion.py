@@ -365,3 +365,27 @@ def test_float16_on_cpu_is_refused(model_dirs: dict[str, Path]) -> None:
     options = _options(model_dirs, "modelscope", dtype="float16")
     with pytest.raises(Spa2vError, match="float16 needs a CUDA GPU"):
         load_pipeline(options)
+
+
+def test_a_missing_model_is_one_line_without_library_noise(vsl: VSL, tmp_path: Path) -> None:
+    """transformers' warnings, library log records and progress bars stay hidden unless
+    --verbose: the user sees the one-line error only."""
+    import json
+    import subprocess
+    import sys
+
+    import soundfile as sf
+
+    layout = tmp_path / "layout.json"
+    layout.write_text(json.dumps(vsl.to_dict()))
+    sf.write(tmp_path / "a.wav", 0.1 * np.random.default_rng(0).standard_normal(32000), 16000)
+    argv = [sys.executable, "-m", "spa2v", "render", str(layout), "--audio"]
+    argv += [str(tmp_path / "a.wav"), "-o", str(tmp_path / "o.mp4"), "--generator", "diffusion"]
+    argv += ["--device", "cpu", "--model", str(tmp_path / "no-model")]
+    proc = subprocess.run(argv, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 3
+    assert proc.stderr.strip().splitlines() == [
+        f"spa2v render: error: --model {tmp_path / 'no-model'}: no such model folder "
+        "(give a diffusers model folder or a Hugging Face Hub id such as emilianJR/epiCRealism)"
+    ]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.wav", "layout.json"]

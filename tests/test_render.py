@@ -292,12 +292,12 @@ def test_write_mp4_leaves_nothing_when_frames_fail(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
-def test_write_mp4_rejects_odd_sizes_and_missing_folders(tmp_path: Path) -> None:
+def test_write_mp4_rejects_odd_sizes_and_creates_missing_folders(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="even"):
-        write_mp4([np.zeros((63, 64, 3), np.uint8)], FPS, tmp_path / "odd.mp4")
-    with pytest.raises(OutputError, match="does not exist"):
-        write_mp4([np.zeros((64, 64, 3), np.uint8)], FPS, tmp_path / "nope" / "a.mp4")
-    assert list(tmp_path.iterdir()) == []
+        write_mp4([np.zeros((63, 64, 3), np.uint8)], FPS, tmp_path / "nope" / "odd.mp4")
+    assert list(tmp_path.iterdir()) == []  # the folder made for it is gone again
+    write_mp4([np.zeros((64, 64, 3), np.uint8)], FPS, tmp_path / "new" / "a.mp4")
+    assert [p.name for p in tmp_path.rglob("*")] == ["new", "a.mp4"]
 
 
 def test_more_than_two_channels_are_decoded_to_stereo(tmp_path: Path) -> None:

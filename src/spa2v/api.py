@@ -27,13 +27,13 @@ from typing import Any
 
 from spa2v.errors import BackendUnavailableError, Spa2vError
 from spa2v.hearing.cues import Cues
-from spa2v.io.atomic import atomic_path, check_output_path
-from spa2v.io.audio import DEFAULT_MAX_DURATION_S
+from spa2v.io.atomic import atomic_path, atomic_paths, check_output_path
+from spa2v.io.audio import DEFAULT_MAX_DURATION_S, read_audio
 from spa2v.io.signal import Signal
 from spa2v.planning.vsl import VSL, load_vsl, save_vsl
 from spa2v.rendering.animatic import DEFAULT_FPS, DEFAULT_SIZE, AnimaticRenderer, n_video_frames
 from spa2v.rendering.storyboard import write_storyboard_from_video
-from spa2v.rendering.video import mux_audio, read_audio_for_mux, write_mp4
+from spa2v.rendering.video import mux_audio, write_mp4
 
 log = logging.getLogger(__name__)
 
@@ -241,8 +241,11 @@ def render(
     vsl = vsl_or_path if isinstance(vsl_or_path, VSL) else load_vsl(vsl_or_path)
     if generator not in GENERATORS:
         raise Spa2vError(f"unknown generator {generator!r}; choose one of {', '.join(GENERATORS)}")
-    if signal is None:  # the loader's rules and errors, before any work
-        audio = read_audio_for_mux(audio_path, max_duration_s)
+    if signal is None:  # the loader's rules, errors and warnings, before any work
+        samples, sr, warnings = read_audio(audio_path, max_duration_s)
+        for warning in warnings:
+            log.warning("%s", warning)
+        audio = mux_audio(samples, sr)
     else:
         audio = mux_audio(signal.samples, signal.sr)
     duration_s = audio[0].shape[1] / audio[1]
@@ -366,9 +369,17 @@ def run_options(
     """:func:`run` with its options in one :class:`RunOptions`: the three steps below,
     one after the other, the recording decoded once."""
     paths = output_paths(check_video_output(out_path))
-    cues, plot_path, signal = run_hear_step(audio_path, paths, options, progress)
-    vsl = run_plan_step(cues, paths, options, progress)
-    run_render_step(vsl, audio_path, paths, options, progress, signal=signal)
+    roles = ["cues", "layout", "video", "storyboard", "cue plot"]
+    # Every output goes to a temporary name first and all are renamed at the end: a
+    # failed or interrupted run leaves none of them (and no folder it had to make).
+    with atomic_paths([paths[role] for role in roles]) as tmps:
+        tmp = dict(zip(roles, tmps, strict=True))
+        cues, plot_path, signal = run_hear_step(audio_path, tmp, options, progress)
+        if plot_path is None:
+            tmp["cue plot"].unlink()  # not drawn: nothing to rename
+        vsl = run_plan_step(cues, tmp, options, progress)
+        run_render_step(vsl, audio_path, tmp, options, progress, signal=signal)
+    plot_path = paths["cue plot"] if plot_path is not None else None
     return RunResult(
         video=paths["video"],
         cues_json=paths["cues"],

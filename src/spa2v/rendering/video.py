@@ -99,7 +99,7 @@ def write_mp4(
     fps : float
         Frame rate of the video.
     out_path : path
-        Target ``.mp4``; its folder must exist.
+        Target ``.mp4``; missing folders are made (and removed again on failure).
     audio_path : path, optional
         Audio to mux, re-encoded as AAC at its own rate. The video is not cut to it:
         pass as many frames as cover the audio (``n_video_frames``).

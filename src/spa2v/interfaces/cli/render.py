@@ -151,7 +151,11 @@ def progress_reporter(quiet: bool = False) -> Iterator[Callable[[str, int, int],
                 current.append(stage)
             bar.update(tasks[stage], completed=done, total=total or 1)
 
-        yield report
+        try:
+            yield report
+        except BaseException:
+            bar.live.transient = True  # an error is one line, not a half-filled bar around it
+            raise
         if current:
             last = tasks[current[-1]]
             bar.update(last, completed=bar.tasks[last].total or 1)

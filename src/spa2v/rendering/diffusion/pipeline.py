@@ -20,7 +20,8 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from spa2v.errors import BackendUnavailableError, OutputError, Spa2vError
+from spa2v.errors import BackendUnavailableError, Spa2vError
+from spa2v.io.atomic import check_output_path
 from spa2v.planning.vsl import VSL
 from spa2v.rendering.diffusion.options import DEFAULT_MOTION_ADAPTER, DiffusionOptions
 
@@ -394,8 +395,7 @@ def generate_diffusion_video(
     opts = (options or DiffusionOptions()).resolved()
     opts.validate()
     out_path = Path(out_path)
-    if not out_path.parent.is_dir():  # fail before minutes of generation, not after
-        raise OutputError(f"cannot write {out_path}: folder {out_path.parent} does not exist")
+    check_output_path(out_path, {".mp4"}, "video")  # fail before minutes of generation
     duration_s = _audio_duration_s(audio_path) if audio_path is not None else vsl.duration
     require_backend()
     pipe = load_pipeline(opts)
