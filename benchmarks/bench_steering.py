@@ -3,7 +3,7 @@
 Runs the tiny AnimateDiff and ModelScope pipelines of ``tests/diffusion_tiny.py`` (built
 offline) with ``--steering none``, ``modulate`` and ``energy`` at the default steering
 fractions, interleaved, and prints the fastest time of each and its ratio to ``none``
-measured in the same run. Targets (issue 6): modulate <= 1.15x, energy <= 2.5x.
+measured in the same run. Targets: modulate <= 1.15x, energy <= 2.5x.
 
 Usage::
 

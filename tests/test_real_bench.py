@@ -37,7 +37,7 @@ REAL_MANIFEST = REPO_ROOT.parent / "shared" / "realdata" / "manifest.json"
 
 # What the physics planner achieves on the real development set, overall (floors of a
 # regression test: raise them as hearing improves; one more miss fails each). Measured
-# with `spa2v bench --real ../shared/realdata/manifest.json`: side 5/6, L/C/R 74.5 %,
+# with `spa2v bench --real realdata/manifest.json`: side 5/6, L/C/R 74.5 %,
 # azimuth error 11.8 deg, direction 2/12 segments, label family 13/16, no empty layout.
 REAL_MIN_SIDE_ACC = 0.83
 REAL_MIN_LCR_ACC = 0.72

@@ -1,6 +1,6 @@
 """The Python API: the ``spa2v`` commands as functions, for scripts and notebooks.
 
-Each function is one stage of the pipeline (``shared/DESIGN.md``) and takes what the
+Each function is one stage of the pipeline (``docs/design.md``) and takes what the
 previous one returns, or a file it wrote:
 
 >>> import spa2v.api as spa2v  # doctest: +SKIP

@@ -1,6 +1,6 @@
 """The shared camera model: where a 3-D source appears in the frame.
 
-Conventions (``shared/DESIGN.md``): the camera stands at the listener, 1.5 m above
+Conventions (``docs/design.md``): the camera stands at the listener, 1.5 m above
 the ground, looks along azimuth 0, level, with a 90 deg horizontal field of view on a
 16:10 canvas (512x320 reference). Azimuth is in degrees, positive to the LEFT. Boxes
 are normalized ``[x0, y0, x1, y1]`` with the origin at the top-left.

@@ -54,7 +54,7 @@ EVAL_FPS = 8.0
 TARGET_FORMATS = ("binaural", "spaced", "panned", "foa")
 #: The pool of the figures before the simulator stopped sharing the estimator's models.
 LEGACY_FORMATS = ("binaural", "spaced", "foa")
-#: Issue 4's "done when" for the physics planner: (metric, comparison, threshold).
+#: The physics planner's targets: (metric, comparison, threshold).
 TARGETS: tuple[tuple[str, str, float], ...] = (
     ("lcr_acc", ">=", 0.95),
     ("motion_acc", ">=", 0.95),

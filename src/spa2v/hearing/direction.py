@@ -1,6 +1,6 @@
 """Direction of arrival per frame: a *direction map* ``P[t, a]`` over an azimuth grid.
 
-Each layout has its own cue (``shared/DESIGN.md``, Stage 1):
+Each layout has its own cue (``docs/design.md``, Stage 1):
 
 - spaced pair: inter-channel phase (GCC-PHAT steered over azimuth, i.e. SRP-PHAT) with
   the delay ``d sin(az) / c`` of two microphones ``d`` metres apart;
@@ -378,7 +378,7 @@ def direct_fraction(
     noise) is not, and averages out over ``window_frames`` frames and many bins. So the
     share is ``Gamma / (1 + Gamma)`` for a direct-to-reverberant ratio ``Gamma``, which
     falls with distance as ``1/r^2`` whatever the source's own loudness does
-    (``shared/DESIGN.md``, "Distance and approach").
+    (``docs/design.md``, "Distance and approach").
 
     - spaced/binaural: ``max_az Re sum L conj(R) exp(-i ipd(az)) / sum |L| |R|`` over the
       bins in ``keep`` within :data:`DRR_BAND_HZ` (the steered coherence; the best

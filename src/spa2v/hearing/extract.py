@@ -1,6 +1,6 @@
 """``hear``: from a :class:`~spa2v.io.signal.Signal` to per-source cue tracks.
 
-Steps (``shared/DESIGN.md``, Stage 1):
+Steps (``docs/design.md``, Stage 1):
 
 1. one STFT on the cue hop grid (:mod:`spa2v.hearing.spectral`);
 2. a direction map per frame for the channel layout (:mod:`spa2v.hearing.direction`);

@@ -7,7 +7,7 @@ from typing import Literal
 
 import numpy as np
 
-#: How the channels of a recording relate to directions (``shared/DESIGN.md``).
+#: How the channels of a recording relate to directions (``docs/design.md``).
 #: ``spaced`` is a spaced microphone pair (phone/camera, ~10-20 cm), ``panned`` is
 #: amplitude-panned (mixed) stereo, ``binaural`` a dummy-head recording, ``foa``
 #: first-order ambisonics in AmbiX order (W, Y, Z, X; SN3D).

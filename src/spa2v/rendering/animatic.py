@@ -1,6 +1,6 @@
 """The animatic generator: a VSL drawn as sprites over a simple background.
 
-It is the embedded default of stage 2 (``shared/DESIGN.md``): a preview a person can
+It is the embedded default of stage 2 (``docs/design.md``): a preview a person can
 judge in seconds. Each frame is the background (drawn once) with every object of the
 layout pasted as a sprite at its interpolated box, nearer objects (lower box bottom,
 then bigger) in front. Compositing is Pillow's ``paste`` with the sprite's alpha as

@@ -6,7 +6,7 @@
 >>> res.signal.samples.shape, round(float(res.truth[0].azimuth_deg.mean()), 1)
 ((2, 24000), 30.0)
 
-Geometry (``spa2v.camera``, ``shared/DESIGN.md``): the listener's head centre, the
+Geometry (``spa2v.camera``, ``docs/design.md``): the listener's head centre, the
 microphones and the camera are at ``(0, 0, 1.5)`` (forward, left, up); azimuth is
 positive to the LEFT. Channel order: stereo channel 0 = LEFT; FOA is AmbiX
 (ACN W, Y, Z, X; SN3D).
