@@ -346,7 +346,7 @@ def test_truth_boxes_match_camera_projection() -> None:
     for tt, box in zip(times, boxes, strict=True):
         p = t.position(tt)
         assert box == project_box(Position(p.forward, p.left, p.up), 4.5, 1.5)
-    # a static source at the design notes' example position (docs/design.md) gives the documented box
+    # a static source at docs/design.md's example position gives the documented box
     spec = SceneSpec(
         [
             SourceSpec(
