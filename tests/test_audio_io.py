@@ -358,3 +358,15 @@ def test_helpers_on_known_arrays():
     square = np.array([[1.0, 1.0, 1.0, 1.0, -1.0, -1.0, -1.0, -1.0]])
     assert clipped_fraction(square) == pytest.approx(4 / 8)
     assert clipped_fraction(0.5 * square) == 0.0
+
+
+def test_memory_bound_counts_samples_not_seconds(tone, write_audio, write_av):
+    """The limit is in seconds of 48 kHz stereo: 0.5 s of 192 kHz stereo holds as many
+    samples as 2 s at 48 kHz, over a 1 s limit; 4 channels get half the seconds."""
+    high = write_audio("high.wav", tone(192_000, 0.5), 192_000)
+    message = _one_line_error(high, r"192000 Hz, 2 channels.*0\.25 s", max_duration_s=1.0)
+    assert "--max-duration-s" in message and "resample" in message
+    foa = write_av("foa.mkv", tone(SR, 0.75, gains=(0.4, 0.3, 0.2, 0.1)), SR, "flac")
+    _one_line_error(foa, r"4 channels.*0\.5 s", max_duration_s=1.0)
+    assert load_audio(write_audio("ok.wav", tone(SR, 0.9), SR), max_duration_s=1.0).sr == SR
+    assert load_audio(high, max_duration_s=None).sr == 192_000  # no limit

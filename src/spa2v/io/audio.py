@@ -23,7 +23,12 @@ import numpy as np
 import soundfile as sf
 
 from spa2v.errors import AudioInputError
-from spa2v.io import DEFAULT_MAX_DURATION_S, MAX_DURATION_FLAG
+from spa2v.io import (
+    DEFAULT_MAX_DURATION_S,
+    MAX_DURATION_FLAG,
+    MEMORY_REFERENCE,
+    MEMORY_REFERENCE_SAMPLES_PER_S,
+)
 from spa2v.io.signal import STEREO_LAYOUTS, ChannelLayout, Signal
 
 #: Lowest and highest sample rate accepted, in Hz.
@@ -235,23 +240,40 @@ def _check_header(
             f"{name} has a sample rate of {sr} Hz; spa2v reads {MIN_SR_HZ}-{MAX_SR_HZ} Hz: "
             "resample it (e.g. ffmpeg -i IN -ar 48000 OUT.wav)"
         )
-    if duration_s is not None and max_duration_s is not None and duration_s > max_duration_s:
-        raise _too_long(name, duration_s, max_duration_s)
+    limit = _max_frames(sr, n_channels, max_duration_s)
+    if duration_s is not None and limit is not None and duration_s * sr > limit:
+        raise _too_long(name, duration_s, max_duration_s or 0.0, sr, n_channels)
 
 
-def _too_long(name: str, duration_s: float | None, max_duration_s: float) -> AudioInputError:
-    """The error for an input over the duration limit (``duration_s`` None: unknown)."""
-    if duration_s is None:
-        what = f"{name} is longer than the {max_duration_s:g} s limit"
-    else:
-        what = f"{name} is {duration_s:.0f} s long, over the {max_duration_s:g} s limit"
+def _too_long(
+    name: str, duration_s: float | None, max_duration_s: float, sr: int, n_channels: int
+) -> AudioInputError:
+    """The error for an input over the limit (``duration_s`` None: unknown)."""
+    allowed_s = (_max_frames(sr, n_channels, max_duration_s) or 0) / sr
+    length = "longer" if duration_s is None else f"{duration_s:.0f} s long"
+    if allowed_s >= max_duration_s:
+        over = " than" if duration_s is None else ", over"
+        what = f"{name} is {length}{over} the {max_duration_s:g} s limit"
+        fix = "cut it"
+    else:  # more samples per second than 48 kHz stereo: the memory bound is reached sooner
+        what = (
+            f"{name} is {length} at {sr} Hz, {n_channels} channels; the {max_duration_s:g} s "
+            f"limit counts seconds of {MEMORY_REFERENCE}, so it allows {allowed_s:.3g} s here"
+        )
+        fix = "cut it or resample it (e.g. ffmpeg -i IN -ar 48000 OUT.wav)"
     return AudioInputError(
-        f"{what}: cut it, or raise the limit with {MAX_DURATION_FLAG} SECONDS (0 = no limit)"
+        f"{what}: {fix}, or raise the limit with {MAX_DURATION_FLAG} SECONDS (0 = no limit)"
     )
 
 
-def _max_frames(sr: int, max_duration_s: float | None) -> int | None:
-    return None if max_duration_s is None else int(np.ceil(max_duration_s * sr))
+def _max_frames(sr: int, n_channels: int, max_duration_s: float | None) -> int | None:
+    """Frames allowed: ``max_duration_s`` at ``sr``, and no more samples than that many
+    seconds of 48 kHz stereo hold, so that memory is bounded whatever the rate and
+    channel count (``None``: no limit)."""
+    if max_duration_s is None:
+        return None
+    by_samples = max_duration_s * MEMORY_REFERENCE_SAMPLES_PER_S / max(1, n_channels)
+    return int(np.ceil(min(max_duration_s * sr, by_samples)))
 
 
 def _choose_layout(
@@ -299,7 +321,7 @@ def _decode_soundfile(
         return None  # e.g. a damaged header: FFmpeg may still read it
     duration_s = info.frames / info.samplerate if info.frames > 0 else None
     _check_header(name, int(info.samplerate), int(info.channels), duration_s, max_duration_s)
-    limit = _max_frames(int(info.samplerate), max_duration_s)
+    limit = _max_frames(int(info.samplerate), int(info.channels), max_duration_s)
     try:
         with sf.SoundFile(str(path)) as f:
             data = f.read(
@@ -308,7 +330,7 @@ def _decode_soundfile(
     except (sf.LibsndfileError, RuntimeError):
         return None  # e.g. a truncated FLAC: FFmpeg salvages what it can
     if limit is not None and data.shape[0] > limit:
-        raise _too_long(name, None, max_duration_s or 0.0)
+        raise _too_long(name, None, max_duration_s or 0.0, int(info.samplerate), data.shape[1])
     if data.shape[0] == 0:
         raise AudioInputError(f"{name} contains no audio samples: record or export it again")
     warnings = []
@@ -395,13 +417,14 @@ def _decode_stream(
     try:
         for frame in container.decode(stream):
             if limit is None:  # the first frame tells the true rate and channel count
-                _check_header(name, frame.sample_rate, frame.layout.nb_channels, None, None)
-                limit = _max_frames(frame.sample_rate, max_duration_s) or -1
+                sr_frame, n_channels = frame.sample_rate, frame.layout.nb_channels
+                _check_header(name, sr_frame, n_channels, None, None)
+                limit = _max_frames(sr_frame, n_channels, max_duration_s) or -1
             for out in resampler.resample(frame):
                 chunks.append(out.to_ndarray())
                 n_frames += out.samples
             if 0 <= limit < n_frames:  # a header can lie or be missing: stop, bounded
-                raise _too_long(name, None, max_duration_s or 0.0)
+                raise _too_long(name, None, max_duration_s or 0.0, sr_frame, n_channels)
         for out in resampler.resample(None):  # flush
             chunks.append(out.to_ndarray())
     except (av.FFmpegError, ValueError) as exc:

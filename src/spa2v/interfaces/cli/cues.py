@@ -71,8 +71,9 @@ def add_loading_arguments(parser: argparse.ArgumentParser) -> None:
         default=DEFAULT_MAX_DURATION_S,
         metavar="SECONDS",
         help=(
-            "refuse longer recordings, checked before decoding so memory stays bounded "
-            f"(default: {DEFAULT_MAX_DURATION_S:g}; 0 = no limit)"
+            "refuse longer recordings, checked before decoding so memory stays bounded; "
+            "counted in seconds of 48 kHz stereo, so 192 kHz or 4 channels get fewer "
+            f"(default: {DEFAULT_MAX_DURATION_S:g}; 0 = no limit), e.g. --max-duration-s 60"
         ),
     )
 
