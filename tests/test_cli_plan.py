@@ -1,4 +1,4 @@
-"""`spa2v plan AUDIO -o layout.json [--planner physics|llm] [--fps N | --frames N]`."""
+"""`spa2v plan AUDIO -o layout.json [--planner physics|llm] [--keyframe-fps N | --frames N]`."""
 
 from __future__ import annotations
 
@@ -62,7 +62,7 @@ def test_failure_keeps_an_existing_layout_untouched(tmp_path, capsys):
 
 def test_plan_writes_a_valid_layout_and_prints_a_summary(clip, tmp_path):
     out = tmp_path / "layout.json"
-    done = _spa2v("plan", str(clip), "-o", str(out), "--planner", "physics", "--fps", "4")
+    done = _spa2v("plan", str(clip), "-o", str(out), "--planner", "physics", "--keyframe-fps", "4")
     assert done.returncode == 0, done.stderr
     vsl = load_vsl(out)
     assert [f.t for f in vsl.frames] == [0.0, 0.25, 0.5, 0.75, 1.0, 1.25, 1.5, 1.75, 2.0]
@@ -79,11 +79,29 @@ def test_fixed_frame_count_and_layout_override(clip, tmp_path):
     assert vsl.reasoning.startswith("panned recording")  # the override reached hearing
 
 
-def test_fps_and_frames_are_exclusive(clip, tmp_path, capsys):
+def test_keyframe_fps_and_frames_are_exclusive(clip, tmp_path, capsys):
+    argv = ["plan", str(clip), "-o", str(tmp_path / "x.json")]
     with pytest.raises(SystemExit) as exc:
-        main(["plan", str(clip), "-o", str(tmp_path / "x.json"), "--fps", "4", "--frames", "6"])
+        main([*argv, "--keyframe-fps", "4", "--frames", "6"])
     assert exc.value.code == 2
     assert "not allowed with argument" in capsys.readouterr().err
+
+
+def test_fps_means_video_frames_everywhere(clip, tmp_path, capsys):
+    """--fps is the video frame rate (render, run); keyframes are --keyframe-fps in plan
+    and run alike, and plan's old --fps says so instead of meaning something else."""
+    with pytest.raises(SystemExit) as exc:
+        main(["plan", str(clip), "-o", str(tmp_path / "x.json"), "--fps", "4"])
+    assert exc.value.code == 2
+    err = capsys.readouterr().err
+    assert "--keyframe-fps" in err and "video frame rate" in err
+    from spa2v.interfaces.cli import build_parser
+
+    parser = build_parser()
+    run_args = parser.parse_args(["run", "a.wav", "-o", "a.mp4", "--keyframe-fps", "2"])
+    plan_args = parser.parse_args(["plan", "a.wav", "-o", "a.json", "--keyframe-fps", "2"])
+    assert run_args.keyframe_fps == plan_args.keyframe_fps == 2.0
+    assert parser.parse_args(["run", "a.wav", "-o", "a.mp4", "--fps-plan", "3"]).keyframe_fps == 3
 
 
 def test_plan_from_a_cues_file_matches_planning_from_audio(clip, tmp_path):

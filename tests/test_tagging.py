@@ -443,6 +443,9 @@ def test_cli_prints_labels_per_source_and_writes_json(
     printed = capsys.readouterr().out
     assert code == 0
     assert "trumpet" in printed and "sheep" in printed and "+40 deg" in printed
+    # Sources are numbered from 1, as `spa2v cues` and the cue plot number them.
+    first_cells = [line.split("│")[1].strip() for line in printed.splitlines() if "deg" in line]
+    assert sorted(first_cells) == ["1", "2"], printed
     from spa2v.hearing.cues import Cues
 
     saved = Cues.load(out_json)

@@ -82,7 +82,8 @@ CLIP_OPTIONS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "max_sources": ("max_sources", int),
     "no_tags": ("tags", lambda v: not _bool(v)),
     "planner": ("planner", _choice("physics", "llm")),
-    "fps_plan": ("plan_fps", float),
+    "keyframe_fps": ("plan_fps", float),
+    "fps_plan": ("plan_fps", float),  # the older name of keyframe_fps
     "frames": ("n_frames", _optional_int),
     "fps": ("fps", float),
     "overlay": ("overlay", _bool),

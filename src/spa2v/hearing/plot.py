@@ -11,6 +11,7 @@ import matplotlib.pyplot as plt
 import numpy as np
 
 from spa2v.hearing.cues import Cues
+from spa2v.hearing.summary import source_number
 from spa2v.io.atomic import atomic_path
 
 
@@ -25,7 +26,7 @@ def plot_cues(cues: Cues, path: str | Path) -> Path:
     colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
     for i, track in enumerate(cues.sources):
         color = colors[i % len(colors)]
-        label = f"source {track.source_id + 1}"
+        label = f"source {source_number(track.source_id)}"
         if track.top_label is not None:
             label += f" ({track.top_label.noun})"
         t = track.times_s

@@ -47,6 +47,15 @@ def _edge_azimuths(track: CueTrack) -> tuple[float, float]:
     return float(np.median(az[:n_edge])), float(np.median(az[-n_edge:]))
 
 
+def source_number(source_id: int) -> int:
+    """The number people see for a source: counted from 1 (``source_id`` counts from 0).
+
+    >>> source_number(0)
+    1
+    """
+    return source_id + 1
+
+
 def describe_source(track: CueTrack) -> str:
     """A one-line summary of a source's cue track.
 
@@ -62,7 +71,7 @@ def describe_source(track: CueTrack) -> str:
     source 1: 0.0-4.0 s, moves right to left (az -38 -> +41 deg), approaches then recedes,
     pitch falls 8% (~12 m/s)
     """
-    head = f"source {track.source_id + 1}"
+    head = f"source {source_number(track.source_id)}"
     label = track.top_label
     if label is not None:
         head += f" ({label.noun}: {label.audio_label} {label.score:.2f})"

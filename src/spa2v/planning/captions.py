@@ -7,6 +7,7 @@ import numpy as np
 
 from spa2v.camera import azimuth_to_x, horizontal_zone
 from spa2v.hearing.cues import Cues
+from spa2v.hearing.summary import source_number
 from spa2v.planning.source_plan import SourcePlan
 
 # Verbs for captions, by family (what a person would write); "moves"/"sounds" otherwise.
@@ -127,7 +128,7 @@ def reasoning_text(cues: Cues, plans: list[SourcePlan], fps: float) -> str:
             bits.append(plan.label_choice)
         where = "in the air" if plan.prior.flying else "on the ground"
         lines.append(
-            f"object {plan.object_id} (source {plan.track.source_id}, heard as "
+            f"object {plan.object_id} (source {source_number(plan.track.source_id)}, heard as "
             f"{plan.audio_label} {score:.2f} -> {plan.prior.noun}): "
             + "; ".join(bits)
             + f"; {summary} -> {plan.motion}. Drawn {plan.prior.width_m:g} x "

@@ -55,7 +55,7 @@ examples:
   spa2v demo                               # run the bundled examples end to end
   spa2v run street.wav -o street.mp4       # hear -> plan -> render in one go
   spa2v cues street.wav -o cues.json --plot cues.png
-  spa2v plan street.wav -o layout.json --planner physics --fps 8
+  spa2v plan street.wav -o layout.json --planner physics --keyframe-fps 8
   spa2v render layout.json --audio street.wav -o street.mp4
 """
 

@@ -29,7 +29,7 @@ INPUTS are audio/video files, folders (searched recursively), globs (quote them)
 manifests: a .csv with a header or a .jsonl, one recording per row, an `input` column
 (relative to the manifest), optionally `id` and per-clip options named like the flags
 below without dashes (layout, max_duration_s, hop_ms, max_sources, no_tags, planner,
-fps_plan, frames, fps, overlay, subtitles). A file that is missing or cannot be read,
+keyframe_fps, frames, fps, overlay, subtitles). A file that is missing or cannot be read,
 or a manifest row with an unknown option, fails that clip only: its row says why and
 the batch goes on.
 
@@ -55,7 +55,7 @@ examples:
   spa2v batch recordings/ -o out/ --layout binaural --max-duration-s 60 --hop-ms 20 \\
       --max-sources 2 --no-tags --frames 16 --size 1024x640 --fps 30 --overlay --subtitles
   spa2v batch recordings/ -o out/ --planner llm --llm-model qwen2.5 \\
-      --llm-base-url http://127.0.0.1:8000/v1 --fps-plan 4
+      --llm-base-url http://127.0.0.1:8000/v1 --keyframe-fps 4
   the hearing, planning, llm and video options are those of `spa2v run` (more
   examples in `spa2v run --help`); the diffusion options are in `spa2v render --help`.
 """

@@ -65,6 +65,11 @@ def add_loading_arguments(parser: argparse.ArgumentParser) -> None:
             "track, binaural = a dummy-head or in-ear recording"
         ),
     )
+    add_max_duration_argument(parser)
+
+
+def add_max_duration_argument(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """Add ``--max-duration-s`` (every command that reads a recording, render too)."""
     parser.add_argument(
         MAX_DURATION_FLAG,
         type=number(float, 0),

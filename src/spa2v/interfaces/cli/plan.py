@@ -2,7 +2,7 @@
 
 Public contract (keep stable)::
 
-    spa2v plan AUDIO -o layout.json [--planner physics|llm] [--fps N | --frames N]
+    spa2v plan AUDIO -o layout.json [--planner physics|llm] [--keyframe-fps N | --frames N]
 """
 
 from __future__ import annotations
@@ -69,22 +69,44 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="physics (default: offline, deterministic) or llm (an OpenAI-compatible chat "
         "model; see the --llm-* options)",
     )
+    add_keyframe_arguments(parser)
+    parser.add_argument("--fps", action=_RenamedFps, help=argparse.SUPPRESS)
+    add_loading_arguments(parser)
+    add_llm_arguments(parser)
+
+
+def add_keyframe_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """``--keyframe-fps N`` or ``--frames N``: the layout's keyframes (plan, run, batch).
+
+    ``--fps`` is the video frame rate everywhere (render, run); plan's ``--fps`` of old
+    versions is refused with a message naming the new flag.
+    """
     rate = parser.add_mutually_exclusive_group()
     rate.add_argument(
-        "--fps",
-        type=number(float, 0, above_low=True),
+        "--keyframe-fps",
+        "--fps-plan",  # the older name in run, kept as an alias
+        dest="keyframe_fps",
+        type=number(float, 0, 60, above_low=True),
         default=8.0,
         metavar="N",
-        help="keyframes per second (default: 8)",
+        help="layout keyframes per second (default: 8), e.g. --keyframe-fps 4",
     )
     rate.add_argument(
         "--frames",
-        type=number(int, 1),
+        type=number(int, 1, 10_000),
         metavar="N",
-        help="a fixed number of keyframes spread over the clip instead of --fps",
+        help="a fixed number of layout keyframes spread over the clip instead, e.g. --frames 16",
     )
-    add_loading_arguments(parser)
-    add_llm_arguments(parser)
+
+
+class _RenamedFps(argparse.Action):
+    """plan's ``--fps`` (keyframes) was renamed: say so instead of guessing."""
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: Any) -> None:
+        parser.error(
+            "--fps is the video frame rate (render, run); "
+            "for layout keyframes per second use --keyframe-fps"
+        )
 
 
 def add_llm_arguments(parser: argparse.ArgumentParser) -> None:
@@ -168,7 +190,7 @@ def run(args: argparse.Namespace) -> int:
     cues = cues_from_args(args)
     for warning in cues.warnings:
         err.print(f"[yellow]warning:[/] {escape(warning)}")
-    vsl = plan(cues, args.planner, fps=args.fps, n_frames=args.frames, **options)
+    vsl = plan(cues, args.planner, fps=args.keyframe_fps, n_frames=args.frames, **options)
     planner = planner_name(vsl, args.planner, err)
     save_vsl(vsl, output)  # atomic: a failure leaves no partial file
     if not quiet:

@@ -16,6 +16,7 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
 from spa2v.interfaces.cli._common import number
+from spa2v.interfaces.cli.cues import add_max_duration_argument
 from spa2v.rendering import DEFAULT_FPS, DEFAULT_SIZE
 
 NAME = "render"
@@ -52,6 +53,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         metavar="PATH.png",
         help="also write a contact sheet of 6 evenly spaced frames with their times",
     )
+    add_max_duration_argument(parser)
     add_render_arguments(parser)
 
 
@@ -117,6 +119,7 @@ def run(args: argparse.Namespace) -> int:
             args.output,
             storyboard_path=args.storyboard,
             progress=progress,
+            max_duration_s=args.max_duration_s or None,
             **render_options_from_args(args),
         )
     console.print(f"wrote {escape(str(out))}")

@@ -11,9 +11,12 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from spa2v.interfaces.cli._common import number
 from spa2v.interfaces.cli.cues import add_hearing_arguments, add_loading_arguments
-from spa2v.interfaces.cli.plan import add_llm_arguments, llm_options_from_args
+from spa2v.interfaces.cli.plan import (
+    add_keyframe_arguments,
+    add_llm_arguments,
+    llm_options_from_args,
+)
 from spa2v.interfaces.cli.render import (
     add_render_arguments,
     progress_reporter,
@@ -62,20 +65,7 @@ def add_pipeline_arguments(parser: argparse.ArgumentParser) -> None:
         default="physics",
         help="physics (default: offline, deterministic) or llm (OpenAI-compatible chat model)",
     )
-    rate = planning.add_mutually_exclusive_group()
-    rate.add_argument(
-        "--fps-plan",
-        type=number(float, 0.1, 60),
-        default=8.0,
-        metavar="N",
-        help="layout keyframes per second (default: 8)",
-    )
-    rate.add_argument(
-        "--frames",
-        type=number(int, 2, 10_000),
-        metavar="N",
-        help="a fixed number of layout keyframes instead",
-    )
+    add_keyframe_arguments(planning)
     add_llm_arguments(parser)
     add_render_arguments(parser)
 
@@ -106,7 +96,7 @@ def run_options_from_args(args: argparse.Namespace, audio_path: str | None = Non
         max_sources=args.max_sources,
         tags=not args.no_tags,
         planner=args.planner,
-        plan_fps=args.fps_plan,
+        plan_fps=args.keyframe_fps,
         n_frames=args.frames,
         planner_options=planner_options_from_args(args, audio_path),
         generator_options=generator_options,
@@ -151,4 +141,5 @@ def print_run_summary(result: Any, quiet: bool = False, console: Console | None 
 def _describe_source_plainly(track: Any) -> str:
     label = track.top_label.noun if track.top_label else "unknown"
     start_s, end_s = track.span_s
-    return f"source {track.source_id}: {label}, {start_s:.1f}-{end_s:.1f} s, {track.lateral_motion}"
+    shown = track.source_id + 1  # counted from 1, as hearing.summary.source_number does
+    return f"source {shown}: {label}, {start_s:.1f}-{end_s:.1f} s, {track.lateral_motion}"

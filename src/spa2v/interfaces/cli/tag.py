@@ -100,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
 def source_table(cues: Cues, title: str) -> Table:
     """A rich table: source, time span, azimuth, top labels with scores, nouns."""
     from spa2v.hearing.extract import median_azimuth_deg
+    from spa2v.hearing.summary import source_number
 
     table = Table(title=escape(title), title_justify="left")
     for column in ("source", "span (s)", "azimuth", "labels (score)", "noun", "family"):
@@ -113,6 +114,11 @@ def source_table(cues: Cues, title: str) -> Table:
         nouns = "\n".join(escape(lab.noun) for lab in track.labels)
         families = "\n".join(escape(lab.family) for lab in track.labels)
         table.add_row(
-            str(track.source_id), f"{start_s:.2f}-{end_s:.2f}", azimuth, labels, nouns, families
+            str(source_number(track.source_id)),
+            f"{start_s:.2f}-{end_s:.2f}",
+            azimuth,
+            labels,
+            nouns,
+            families,
         )
     return table
