@@ -75,14 +75,19 @@ def clips(tmp_path_factory):
 
 
 @pytest.fixture(scope="module")
-def page(app_url):
+def browser():
     with playwright_api.sync_playwright() as p:
         browser = p.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        page = browser.new_page(viewport={"width": 1280, "height": 1400})
-        page.set_default_timeout(120_000)
-        page.goto(app_url)
-        yield page
+        yield browser
         browser.close()
+
+
+@pytest.fixture(scope="module")
+def page(browser, app_url):
+    page = browser.new_page(viewport={"width": 1280, "height": 1400})
+    page.set_default_timeout(120_000)
+    page.goto(app_url)
+    return page
 
 
 def _upload_and_plan(page, path: Path) -> None:
@@ -188,3 +193,60 @@ def test_upload_plan_render_and_edit(page, clips, app_url):
     frame = min(layout["frames"], key=lambda f: abs(f["t"] - t_edit))
     box = frame["boxes"][0]["box"]
     assert box[0] == pytest.approx(0.02) and box[2] == pytest.approx(0.22)
+
+
+def test_four_simultaneous_sessions_never_see_each_others_files(browser, tmp_path):
+    """Four browser sessions upload four recordings at once: each sees its own layout
+    and downloads, never another's; each request has its own folder."""
+    from spa2v.interfaces.ui.app import build_app
+    from spa2v.interfaces.ui.session import Limits
+    from spa2v.sim.scene import simulate_static
+
+    durations_s = [1.0, 1.5, 2.0, 2.5]
+    uploads = []
+    for i, duration_s in enumerate(durations_s):
+        sim = simulate_static(
+            30.0 * (i - 1.5), 3.0, format="spaced", duration_s=duration_s, sr=16000, seed=i
+        )
+        path = tmp_path / f"user{i}.wav"
+        sf.write(path, sim.signal.samples.T, sim.signal.sr)
+        uploads.append(path)
+    root = tmp_path / "requests"
+    app = build_app(Limits(max_upload_mb=20, max_duration_s=30), root=root)
+    port = _free_port()
+    app.launch(server_name="127.0.0.1", server_port=port, prevent_thread_lock=True, quiet=True)
+    url = f"http://127.0.0.1:{port}/"
+    try:
+        pages = []
+        for _ in durations_s:  # one context each: separate cookies, separate sessions
+            context = browser.new_context(viewport={"width": 1280, "height": 1400})
+            page = context.new_page()
+            page.set_default_timeout(180_000)
+            page.goto(url)
+            pages.append(page)
+        for page, upload in zip(pages, uploads, strict=True):
+            page.locator("#upload input[type=file]").set_input_files(str(upload))
+        pages[0].wait_for_timeout(500)
+        for page in pages:  # all four requests in flight together
+            page.click("#plan")
+        seen: list[set[str]] = []
+        for page, duration_s in zip(pages, durations_s, strict=True):
+            rows = _wait_for_table(page)
+            assert float(rows[-1][0]) == pytest.approx(duration_s, abs=0.13)
+            _wait_until(page, "document.querySelectorAll('#downloads a').length >= 2")
+            links = page.locator("#downloads a")
+            hrefs = {links.nth(i).get_attribute("href") for i in range(links.count())}
+            layout_href = next(h for h in hrefs if h.split("?")[0].endswith("layout.json"))
+            full = layout_href if layout_href.startswith("http") else url + layout_href
+            layout = json.loads(page.request.get(full).text())
+            assert layout["duration"] == pytest.approx(duration_s, abs=0.01)
+            html = page.content()
+            for other in seen:
+                assert not hrefs & other
+                assert not any(h in html for h in other)
+            seen.append(hrefs)
+    finally:
+        app.close()
+    folders = sorted(root.iterdir())
+    assert len(folders) == 4
+    assert len({(f / "input.wav").stat().st_size for f in folders}) == 4

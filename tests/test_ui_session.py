@@ -84,3 +84,44 @@ def test_ui_without_gradio_is_a_one_line_install_hint(monkeypatch, capsys):
     assert code == 3
     assert "Traceback" not in err and len(err.splitlines()) == 1
     assert "pip install 'spa2v[ui]'" in err
+
+
+def test_request_folders_are_removed_after_the_configured_time(tmp_path):
+    import os
+    import time
+
+    from spa2v.interfaces.ui.session import new_workdir, remove_expired, start_cleaner
+
+    old, fresh = new_workdir(tmp_path), new_workdir(tmp_path)
+    (old / "input.wav").write_bytes(b"x")
+    an_hour_ago = time.time() - 3600
+    os.utime(old, (an_hour_ago, an_hour_ago))
+    assert remove_expired(tmp_path, keep_s=1800) == [old]
+    assert not old.exists() and fresh.is_dir()
+    (tmp_path / "not-ours").mkdir()  # folders the app did not make are left alone
+    os.utime(tmp_path / "not-ours", (an_hour_ago, an_hour_ago))
+    assert remove_expired(tmp_path, keep_s=1800) == []
+
+    stop = start_cleaner(tmp_path, keep_s=0.5, interval_s=0.1)  # as `spa2v ui` runs it
+    try:
+        deadline = time.monotonic() + 10
+        while fresh.exists() and time.monotonic() < deadline:
+            time.sleep(0.05)
+    finally:
+        stop.set()
+    assert not fresh.exists() and (tmp_path / "not-ours").is_dir()
+
+
+def test_errors_shown_to_users_name_their_file_not_server_paths(tmp_path):
+    from spa2v.interfaces.ui.session import hear_and_plan
+
+    upload = tmp_path / "uploads" / "my recording.wav"
+    upload.parent.mkdir()
+    upload.write_text("not audio at all")
+    root = tmp_path / "work"
+    with pytest.raises(Spa2vError) as info:
+        hear_and_plan(upload, limits=Limits(), root=root)
+    message = str(info.value)
+    assert "my recording.wav" in message
+    assert str(tmp_path) not in message and "input.wav" not in message, message
+    assert list(root.iterdir()) == []  # the failed request's folder is gone

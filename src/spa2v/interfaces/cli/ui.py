@@ -17,6 +17,7 @@ EPILOG = """\
 examples:
   spa2v ui                                  # http://127.0.0.1:7860
   spa2v ui --host 0.0.0.0 --port 8080 --max-upload-mb 20 --max-duration-s 60
+  spa2v ui --keep-files-s 600               # each request's files are removed after 10 min
 """
 
 
@@ -32,6 +33,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         type=float,
         default=50.0,
         help="largest upload accepted, in MB (default: 50)",
+    )
+    parser.add_argument(
+        "--keep-files-s",
+        type=float,
+        default=3600.0,
+        help="remove each request's files this many seconds after its last use "
+        "(default: 3600), e.g. --keep-files-s 600",
     )
     parser.add_argument(
         "--max-duration-s",
@@ -52,5 +60,6 @@ def run(args: argparse.Namespace) -> int:
         ) from None
     from spa2v.interfaces.ui.session import Limits
 
-    launch(args.host, args.port, Limits(args.max_upload_mb, args.max_duration_s), block=True)
+    limits = Limits(args.max_upload_mb, args.max_duration_s, args.keep_files_s)
+    launch(args.host, args.port, limits, block=True)
     return 0

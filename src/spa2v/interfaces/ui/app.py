@@ -18,6 +18,8 @@ from spa2v.interfaces.ui import session
 from spa2v.interfaces.ui.session import TABLE_COLUMNS, Limits
 
 PLANNERS = ("physics", "llm")
+#: What a user sees of a bug (the details, which may hold server paths, go to the log).
+_INTERNAL = "internal error while {what} ({kind}); the server log has the details"
 GENERATORS = ("animatic", "diffusion")
 
 
@@ -48,8 +50,9 @@ def _examples() -> dict[str, tuple[Path, str]]:
     return {ex.name: (example_path(ex), ex.layout) for ex in EXAMPLES}
 
 
-def build_app(limits: Limits | None = None) -> Any:
-    """Create the Gradio Blocks app (not launched)."""
+def build_app(limits: Limits | None = None, root: Path | None = None) -> Any:
+    """Create the Gradio Blocks app (not launched); each request works in its own folder
+    under ``root`` (default: ``session.DEFAULT_ROOT``)."""
     import gradio as gr
 
     limits = limits or Limits()
@@ -74,13 +77,18 @@ def build_app(limits: Limits | None = None) -> Any:
         progress(0.1, desc="hearing and planning")
         try:
             result = session.hear_and_plan(
-                source, planner=planner, keyframes_per_s=kf_per_s, limits=limits, layout=layout
+                source,
+                planner=planner,
+                keyframes_per_s=kf_per_s,
+                limits=limits,
+                layout=layout,
+                root=root,
             )
         except Spa2vError as exc:
-            raise gr.Error(str(exc)) from None
-        except Exception as exc:  # a bug: show it, keep serving, keep the traceback in logs
+            raise gr.Error(session.public_message(str(exc))) from None
+        except Exception as exc:  # a bug: keep serving, keep the traceback in the server log
             logging.getLogger(__name__).exception("planning failed")
-            raise gr.Error(f"internal error while planning: {exc}") from exc
+            raise gr.Error(_INTERNAL.format(what="planning", kind=type(exc).__name__)) from exc
         state = {
             "workdir": str(result.workdir),
             "audio": str(result.audio_path),
@@ -107,6 +115,10 @@ def build_app(limits: Limits | None = None) -> Any:
             raise gr.Error("Hear and plan a recording first.")
         rows = table.values.tolist() if hasattr(table, "values") else list(table or [])
         workdir = Path(state["workdir"])
+        if not workdir.is_dir():
+            raise gr.Error(
+                "This recording's files have expired on the server: hear and plan it again."
+            )
         try:
             vsl = session.rows_to_vsl(load_vsl(state["layout"]), rows)
             progress(0.2, desc="rendering")
@@ -115,13 +127,16 @@ def build_app(limits: Limits | None = None) -> Any:
             )
             plot = session.plot_layout(vsl, workdir / "layout-edited.png")
         except Spa2vError as exc:
-            raise gr.Error(str(exc)) from None
-        except Exception as exc:  # a bug: show it, keep serving, keep the traceback in logs
+            aliases = {state["audio"]: "the uploaded recording"}
+            raise gr.Error(session.public_message(str(exc), aliases)) from None
+        except Exception as exc:  # a bug: keep serving, keep the traceback in the server log
             logging.getLogger(__name__).exception("rendering failed")
-            raise gr.Error(f"internal error while rendering: {exc}") from exc
+            raise gr.Error(_INTERNAL.format(what="rendering", kind=type(exc).__name__)) from exc
         return str(video), str(plot), [str(layout), str(workdir / "cues.json"), str(video)]
 
-    with gr.Blocks(title="spa2v") as app:
+    # Gradio keeps its own copies of uploads and served files: expire them as ours.
+    keep_s = int(max(1, limits.keep_files_s))
+    with gr.Blocks(title="spa2v", delete_cache=(max(1, keep_s // 10), keep_s)) as app:
         gr.Markdown(
             "# spa2v\nTurn a recording into a video whose layout matches what "
             "you hear: where each sound is, and how it moves."
@@ -199,6 +214,7 @@ def launch(
     """Build and start the app; returns the Gradio app (non-blocking when block=False)."""
     limits = limits or Limits()
     app = build_app(limits)
+    session.start_cleaner(None, limits.keep_files_s)  # per-request folders expire
     app.launch(
         server_name=host,
         server_port=port,

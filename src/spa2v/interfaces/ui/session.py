@@ -3,8 +3,11 @@ table, render. Every user gets a private working folder; nothing here knows Grad
 
 from __future__ import annotations
 
+import re
 import shutil
 import tempfile
+import threading
+import time
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -24,6 +27,8 @@ class Limits:
 
     max_upload_mb: float = 50.0
     max_duration_s: float = 120.0
+    #: A request's private folder is removed this long after it was last written to.
+    keep_files_s: float = 3600.0
 
 
 @dataclass
@@ -40,13 +45,71 @@ class Planned:
     table: list[list[Any]]
 
 
+#: Where the per-request folders go unless the app is given a root.
+DEFAULT_ROOT = Path(tempfile.gettempdir()) / "spa2v-ui"
+_WORKDIR_NAME = re.compile(r"[0-9a-f]{32}")  # uuid4().hex: the folders new_workdir makes
+#: An absolute path in a message: its folders are dropped, its file name kept.
+_FOLDERS = re.compile(r"(?:[A-Za-z]:)?[/\\](?:[^/\\\s'\"():,;]+[/\\])+")
+
+
 def new_workdir(root: Path | None = None) -> Path:
     """A fresh private folder with an unguessable name for one request."""
-    base = Path(root) if root else Path(tempfile.gettempdir()) / "spa2v-ui"
+    base = Path(root) if root else DEFAULT_ROOT
     base.mkdir(parents=True, exist_ok=True)
     workdir = base / uuid.uuid4().hex
     workdir.mkdir()
     return workdir
+
+
+def remove_expired(root: Path | None, keep_s: float, now_s: float | None = None) -> list[Path]:
+    """Remove the per-request folders under ``root`` not written to for ``keep_s``
+    seconds (other folders are left alone); returns those removed."""
+    base = Path(root) if root else DEFAULT_ROOT
+    now_s = time.time() if now_s is None else now_s
+    removed = []
+    try:
+        children = list(base.iterdir())
+    except OSError:  # no folder yet: nothing to remove
+        return removed
+    for child in children:
+        try:
+            expired = now_s - child.stat().st_mtime > keep_s
+        except OSError:
+            continue  # removed meanwhile
+        if expired and child.is_dir() and _WORKDIR_NAME.fullmatch(child.name):
+            shutil.rmtree(child, ignore_errors=True)
+            removed.append(child)
+    return removed
+
+
+def start_cleaner(
+    root: Path | None, keep_s: float, interval_s: float | None = None
+) -> threading.Event:
+    """Run :func:`remove_expired` every ``interval_s`` (default: a tenth of ``keep_s``,
+    at most a minute) in a daemon thread; set the returned event to stop it."""
+    stop = threading.Event()
+    interval_s = interval_s if interval_s is not None else min(60.0, max(0.1, keep_s / 10))
+
+    def loop() -> None:
+        while not stop.wait(interval_s):
+            remove_expired(root, keep_s)
+
+    threading.Thread(target=loop, name="spa2v-ui-cleaner", daemon=True).start()
+    return stop
+
+
+def public_message(message: str, aliases: dict[str, str] | None = None) -> str:
+    """A message fit to show a web user: each path in ``aliases`` replaced by the name
+    the user knows it by, and the folders of any other absolute path dropped.
+
+    >>> public_message("/srv/a1/input.wav is empty", {"/srv/a1/input.wav": "street.wav"})
+    'street.wav is empty'
+    >>> public_message("cannot write /tmp/x/y/out.mp4: disk full")
+    'cannot write out.mp4: disk full'
+    """
+    for path, name in (aliases or {}).items():
+        message = message.replace(path, name)
+    return _FOLDERS.sub("", message)
 
 
 def check_upload(path: str | Path, limits: Limits) -> Path:
@@ -80,19 +143,24 @@ def hear_and_plan(
 
     limits = limits or Limits()
     source = check_upload(upload, limits)
+    remove_expired(root, limits.keep_files_s)
     workdir = new_workdir(root)
     # Keep the user's file name out of the served paths; keep its extension for decoding.
     audio_path = workdir / f"input{source.suffix.lower()}"
-    shutil.copyfile(source, audio_path)
-
-    cues = hear(audio_path, layout=layout, max_duration_s=limits.max_duration_s)
-    vsl = plan(cues, planner=planner, fps=keyframes_per_s)
-
-    cues_path = cues.save(workdir / "cues.json")
-    cues_plot_path = plot_cues(cues, workdir / "cues.png")
-    layout_path = workdir / "layout.json"
-    save_vsl(vsl, layout_path)
-    layout_plot_path = plot_layout(vsl, workdir / "layout.png")
+    try:
+        shutil.copyfile(source, audio_path)
+        cues = hear(audio_path, layout=layout, max_duration_s=limits.max_duration_s)
+        vsl = plan(cues, planner=planner, fps=keyframes_per_s)
+        cues_path = cues.save(workdir / "cues.json")
+        cues_plot_path = plot_cues(cues, workdir / "cues.png")
+        layout_path = workdir / "layout.json"
+        save_vsl(vsl, layout_path)
+        layout_plot_path = plot_layout(vsl, workdir / "layout.png")
+    except BaseException as exc:
+        shutil.rmtree(workdir, ignore_errors=True)  # a failed request leaves nothing
+        if isinstance(exc, Spa2vError):
+            raise type(exc)(public_message(str(exc), {str(audio_path): source.name})) from None
+        raise
     lines = [f"- {describe_source(track)}" for track in cues.sources]
     lines += [f"- warning: {w}" for w in cues.warnings]
     summary = "\n".join(lines) if lines else "No sounding source was found."
