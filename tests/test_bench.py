@@ -115,3 +115,17 @@ def test_accepted_nouns_skip_generic_parent_classes() -> None:
 
     nouns = accepted_nouns("helicopter", ("Aircraft engine", "Vehicle", "Musical instrument"))
     assert nouns == ("helicopter", "airplane")
+
+
+def test_bench_on_two_local_workers_scores_as_one() -> None:
+    """The clips run through the batch engine: two worker processes give the report
+    one process gives, clip for clip, in the set's order."""
+    from spa2v.evaluation.benchmark import run_benchmark
+
+    wanted = {"formats": ["binaural"], "scene_types": ["static-1", "moving-cross"], "limit": 1}
+    here = run_benchmark(progress=False, **wanted)
+    pooled = run_benchmark(progress=False, workers=2, **wanted)
+    assert [c.name for c in pooled.clips] == [c.name for c in here.clips]
+    for a, b in zip(here.clips, pooled.clips, strict=True):
+        assert a.summary()["planner"] == b.summary()["planner"]
+        assert a.planned_names == b.planned_names

@@ -150,7 +150,7 @@ def _worker_init() -> None:
 
 class LocalEngine(Engine):
     """A pool of ``workers`` processes on this machine (started with ``spawn``, so each
-    imports spa2v and loads its models once)."""
+    imports spa2v and loads its models once). One worker runs in this process."""
 
     name = "local"
 
@@ -162,6 +162,10 @@ class LocalEngine(Engine):
 
     def run(self, items: Sequence[Any], stages: Sequence[Stage]) -> Iterator[tuple[int, Any]]:
         if not items:
+            return
+        if self.workers == 1:  # no pool to start, nothing to pickle
+            for index, item in enumerate(items):
+                yield index, run_stages(item, stages)
             return
         import multiprocessing
 

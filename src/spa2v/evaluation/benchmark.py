@@ -30,6 +30,7 @@ import os
 import time
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -467,6 +468,9 @@ def run_benchmark(
     progress: bool = True,
     fail_fast: bool = False,
     conditions: str = "drawn",
+    engine: str = "local",
+    workers: int = 1,
+    address: str | None = None,
 ) -> BenchmarkReport:
     """Run the benchmark and return the report (nothing is written).
 
@@ -493,6 +497,9 @@ def run_benchmark(
         drawn per clip; ``"estimator"``: the estimator's own models (KEMAR head, 0.15 m
         spacing, constant-power panning, no early reflections, codec or imbalance), to
         see how much of a figure comes from sharing them.
+    engine, workers, address : str, int, str or None
+        Where the clips run (:func:`map_clips`): ``workers`` local processes (1: this
+        one), or a Ray cluster.
     """
     from spa2v.sim import FORMATS, SCENE_TYPES, benchmark_scenes
 
@@ -512,10 +519,8 @@ def run_benchmark(
     if not scenes:
         raise Spa2vError("no benchmark scenes match: check --formats and --scene-types")
     start = time.perf_counter()
-    clips = [
-        run_clip(spec, planner=planner, fps=fps, fail_fast=fail_fast)
-        for spec in progress_track(scenes, progress, "benchmark clips")
-    ]
+    run_one = partial(run_clip, planner=planner, fps=fps, fail_fast=fail_fast)
+    clips = map_clips(run_one, scenes, engine, workers=workers, address=address, progress=progress)
     used = list(formats) if formats else [f for f in FORMATS if any(s.format == f for s in scenes)]
     return BenchmarkReport(
         seed=seed,
@@ -527,13 +532,34 @@ def run_benchmark(
     )
 
 
-def progress_track(items: Sequence[Any], enabled: bool, description: str) -> Iterable[Any]:
-    """``items``, behind a transient rich progress bar on stderr when ``enabled``."""
-    from rich.progress import track
+def map_clips(
+    fn: Callable[[Any], Any],
+    items: Sequence[Any],
+    engine: str = "local",
+    workers: int = 1,
+    address: str | None = None,
+    progress: bool = True,
+    description: str = "benchmark clips",
+) -> list[Any]:
+    """``[fn(item) for item in items]`` on the engine of ``spa2v batch``
+    (:func:`spa2v.batch.engine.make_engine`), in the items' order, behind a transient
+    progress bar on stderr when ``progress``. ``fn`` must pickle (a module-level
+    function or a ``functools.partial`` of one) unless it runs here (one local worker).
+    """
+    from rich.progress import Progress
 
-    if not enabled:
-        return items
-    return track(items, description=description, transient=True)
+    from spa2v.batch.engine import Stage, make_engine
+
+    results: list[Any] = [None] * len(items)
+    with (
+        make_engine(engine, workers, address) as runner,
+        Progress(transient=True, disable=not progress) as bar,
+    ):
+        task = bar.add_task(description, total=len(items))
+        for index, result in runner.run(items, [Stage(description, fn)]):
+            results[index] = result
+            bar.advance(task)
+    return results
 
 
 # -- output -------------------------------------------------------------------------------

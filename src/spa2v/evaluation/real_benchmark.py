@@ -53,6 +53,7 @@ import statistics
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -67,8 +68,8 @@ from spa2v.evaluation.benchmark import (
     evaluation_times,
     format_metric,
     json_safe,
+    map_clips,
     plan_signal,
-    progress_track,
 )
 from spa2v.evaluation.layout_metrics import (
     DEPTH_MOTIONS,
@@ -680,6 +681,9 @@ def run_real_benchmark(
     given_layout: bool = False,
     progress: bool = True,
     fail_fast: bool = False,
+    engine: str = "local",
+    workers: int = 1,
+    address: str | None = None,
 ) -> RealBenchReport:
     """Run the real-recording benchmark and return the report (nothing is written).
 
@@ -699,22 +703,30 @@ def run_real_benchmark(
         Show a progress bar on stderr.
     fail_fast : bool
         Re-raise a loading or planning failure instead of scoring the clip as empty.
+    engine, workers, address : str, int, str or None
+        Where the clips run (:func:`~spa2v.evaluation.benchmark.map_clips`).
     """
     realset = manifest if isinstance(manifest, RealSet) else load_realset(manifest)
     floor_family = realset.majority_family()
     start = time.perf_counter()
-    clips = [
-        run_real_clip(
-            realset,
-            clip,
-            planner=planner,
-            fps=fps,
-            given_layout=given_layout,
-            fail_fast=fail_fast,
-            floor_family=floor_family,
-        )
-        for clip in progress_track(realset.clips, progress, "real clips")
-    ]
+    run_one = partial(
+        run_real_clip,
+        realset,
+        planner=planner,
+        fps=fps,
+        given_layout=given_layout,
+        fail_fast=fail_fast,
+        floor_family=floor_family,
+    )
+    clips = map_clips(
+        run_one,
+        realset.clips,
+        engine,
+        workers=workers,
+        address=address,
+        progress=progress,
+        description="real clips",
+    )
     return RealBenchReport(
         manifest=str(realset.path),
         planner=planner,

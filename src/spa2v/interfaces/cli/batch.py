@@ -77,27 +77,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "empty or, with --resume, hold this batch)",
     )
     batch = parser.add_argument_group("batch")
-    batch.add_argument(
-        "--engine",
-        choices=("local", "ray"),
-        default="local",
-        help="local (default): processes on this machine; ray: a Ray Data pipeline on a "
-        "Ray cluster (pip install 'spa2v[ray]')",
-    )
-    batch.add_argument(
-        "--workers",
-        type=number(int, 1, 4096),
-        default=None,
-        metavar="N",
-        help="local: worker processes; ray without --address: CPUs of the local Ray "
-        "instance (default: every CPU of this machine)",
-    )
-    batch.add_argument(
-        "--address",
-        metavar="HOST:PORT",
-        help="ray: an existing cluster, e.g. 10.0.0.5:6379, ray://10.0.0.5:10001 or auto "
-        "(default: start a local Ray instance)",
-    )
+    add_engine_arguments(batch, default_workers="every CPU of this machine")
     batch.add_argument(
         "--resume",
         action="store_true",
@@ -120,6 +100,33 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "two actors on a GPU, 0 runs them on CPUs)",
     )
     add_pipeline_arguments(parser)
+
+
+def add_engine_arguments(
+    group: argparse.ArgumentParser | argparse._ArgumentGroup, default_workers: str
+) -> None:
+    """``--engine``, ``--workers`` and ``--address`` (batch, bench)."""
+    group.add_argument(
+        "--engine",
+        choices=("local", "ray"),
+        default="local",
+        help="local (default): processes on this machine; ray: a Ray Data pipeline on a "
+        "Ray cluster (pip install 'spa2v[ray]'), e.g. --engine ray",
+    )
+    group.add_argument(
+        "--workers",
+        type=number(int, 1, 4096),
+        default=None,
+        metavar="N",
+        help="local: worker processes, 1 = this process; ray without --address: CPUs of "
+        f"the local Ray instance (default: {default_workers}; e.g. --workers 4)",
+    )
+    group.add_argument(
+        "--address",
+        metavar="HOST:PORT",
+        help="ray: an existing cluster, e.g. 10.0.0.5:6379, ray://10.0.0.5:10001 or auto "
+        "(default: start a local Ray instance)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:

@@ -9,6 +9,7 @@ from rich.console import Console
 
 from spa2v.errors import Spa2vError
 from spa2v.interfaces.cli._common import number
+from spa2v.interfaces.cli.batch import add_engine_arguments
 
 NAME = "bench"
 HELP = (
@@ -49,6 +50,8 @@ examples:
   spa2v bench --planner llm --limit 1 --out bench-llm
   spa2v bench --real realdata/manifest.json --out real-out   # annotated recordings
   spa2v bench --real realdata/manifest.json --given-layout     # formats from the manifest
+  spa2v bench --variants 3 --workers 2              # clips on 2 local processes
+  spa2v bench --variants 3 --engine ray --address 10.0.0.5:6379   # on a Ray cluster
 """
 
 #: Options of the simulated set that mean nothing with --real: (attribute, default).
@@ -142,6 +145,12 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         action="store_true",
         help="stop at the first clip the planner fails on (default: score it as empty)",
     )
+    add_engine_arguments(parser.add_argument_group("engine"), default_workers="1")
+
+
+def engine_options(args: argparse.Namespace) -> dict[str, object]:
+    """Where the clips run: ``engine``, ``workers`` (default 1) and ``address``."""
+    return {"engine": args.engine, "workers": args.workers or 1, "address": args.address}
 
 
 def run(args: argparse.Namespace) -> int:
@@ -163,6 +172,7 @@ def run(args: argparse.Namespace) -> int:
         progress=not quiet,
         fail_fast=args.fail_fast,
         conditions=args.conditions,
+        **engine_options(args),
     )
     json_path, md_path = write_report(report, args.out)
     console = Console()
@@ -198,6 +208,7 @@ def run_real(args: argparse.Namespace, quiet: bool) -> int:
         given_layout=args.given_layout,
         progress=not quiet,
         fail_fast=args.fail_fast,
+        **engine_options(args),
     )
     json_path, md_path = write_real_report(report, args.out)
     console = Console()
