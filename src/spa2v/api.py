@@ -31,9 +31,7 @@ from spa2v.io.atomic import atomic_path, atomic_paths, check_output_path
 from spa2v.io.audio import DEFAULT_MAX_DURATION_S, read_audio
 from spa2v.io.signal import Signal
 from spa2v.planning.vsl import VSL, load_vsl, save_vsl
-from spa2v.rendering.animatic import DEFAULT_FPS, DEFAULT_SIZE, AnimaticRenderer, n_video_frames
-from spa2v.rendering.storyboard import write_storyboard_from_video
-from spa2v.rendering.video import mux_audio, write_mp4
+from spa2v.rendering import DEFAULT_FPS, DEFAULT_SIZE
 
 log = logging.getLogger(__name__)
 
@@ -235,6 +233,11 @@ def render(
     Path
         ``out_path``.
     """
+    # The renderer and PyAV are imported here, not with the module: planning needs neither.
+    from spa2v.rendering.animatic import AnimaticRenderer, n_video_frames
+    from spa2v.rendering.storyboard import write_storyboard_from_video
+    from spa2v.rendering.video import mux_audio, write_mp4
+
     out = check_video_output(out_path)
     if storyboard_path is not None:
         check_output_path(Path(storyboard_path), {".png"}, "storyboard")

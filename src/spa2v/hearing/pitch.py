@@ -12,7 +12,6 @@ from dataclasses import dataclass
 
 import numpy as np
 from scipy.ndimage import median_filter
-from scipy.optimize import least_squares
 
 from spa2v.hearing.direction import SPEED_OF_SOUND_MPS
 
@@ -136,6 +135,8 @@ def fit_passby(times_s: np.ndarray, pitch_hz: np.ndarray) -> PassbyFit | None:
 
     lower = [0.5, 0.3, t[0] - span, 0.3]
     upper = [2.0, 80.0, t[-1] + span, 300.0]
+    from scipy.optimize import least_squares  # only here: a costly import
+
     best: PassbyFit | None = None
     best_cost = np.inf
     for d_init in (d_guess, 3.0 * d_guess):

@@ -17,8 +17,8 @@ from __future__ import annotations
 import os
 import re
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-import av
 import numpy as np
 import soundfile as sf
 
@@ -30,6 +30,9 @@ from spa2v.io import (
     MEMORY_REFERENCE_SAMPLES_PER_S,
 )
 from spa2v.io.signal import STEREO_LAYOUTS, ChannelLayout, Signal
+
+if TYPE_CHECKING:  # PyAV is imported when a file needs FFmpeg (soundfile reads WAV/FLAC)
+    import av
 
 #: Lowest and highest sample rate accepted, in Hz.
 MIN_SR_HZ = 8_000
@@ -362,6 +365,8 @@ def _wav_declared_duration_s(extra_info: str, actual_s: float) -> float | None:
 
 def _decode_av(path: Path, max_duration_s: float | None) -> tuple[np.ndarray, int, list[str]]:
     """Decode the first audio stream with FFmpeg into planar float32 at the native rate."""
+    import av
+
     name = str(path)
     try:
         container = av.open(str(path))
@@ -411,6 +416,8 @@ def _decode_stream(
     max_duration_s: float | None,
 ) -> tuple[list[np.ndarray], str | None]:
     """Decoded (channels, n) float32 chunks, and the decoder error that stopped it early."""
+    import av
+
     resampler = av.AudioResampler(format="fltp")  # keeps rate and layout, converts format
     chunks: list[np.ndarray] = []
     n_frames, limit = 0, None
@@ -449,6 +456,8 @@ def _looks_like_media(path: Path) -> bool:
 
 def _av_duration_s(stream: av.AudioStream, container: av.container.InputContainer) -> float | None:
     """Duration from the stream or container header, ``None`` when neither says."""
+    import av
+
     if stream.duration and stream.time_base:
         return float(stream.duration * stream.time_base)
     if container.duration:

@@ -36,9 +36,8 @@ import os
 from collections.abc import Iterable, Mapping, Sequence
 from importlib import resources
 from pathlib import Path
-from typing import Annotated, Any, Literal
+from typing import TYPE_CHECKING, Annotated, Any, Literal
 
-import jsonschema
 import numpy as np
 from pydantic import (
     BaseModel,
@@ -54,6 +53,9 @@ from spa2v.camera import x_to_azimuth
 from spa2v.errors import LayoutError
 from spa2v.hearing.motion import classify_motion
 from spa2v.io.atomic import write_text_atomic
+
+if TYPE_CHECKING:  # imported where a layout from outside is checked, not to plan one
+    import jsonschema
 
 SCHEMA_ID = "spa2v.vsl/1"
 SCHEMA_FILE = "vsl.schema.json"
@@ -316,6 +318,8 @@ def vsl_json_schema() -> dict[str, Any]:
 
 @functools.cache
 def _schema_validator() -> jsonschema.Draft202012Validator:
+    import jsonschema
+
     schema = vsl_json_schema()
     jsonschema.Draft202012Validator.check_schema(schema)
     return jsonschema.Draft202012Validator(schema)
@@ -378,6 +382,8 @@ def parse_vsl(data: dict[str, Any] | str | bytes) -> VSL:
             ) from None
     if not isinstance(data, dict):
         raise LayoutError(f"invalid layout: expected a JSON object, got {type(data).__name__}")
+    import jsonschema
+
     error = jsonschema.exceptions.best_match(_schema_validator().iter_errors(data))
     if error is not None:
         raise LayoutError(f"invalid layout: {_schema_error_message(error)}")

@@ -21,7 +21,9 @@ from functools import cache
 from math import gcd
 
 import numpy as np
-from scipy.signal import resample_poly
+
+from spa2v.hearing.resample import resample_poly
+from spa2v.hearing.spectral import periodic_hann
 
 SR_HZ = 16_000
 WINDOW_SAMPLES = 400  # 25 ms
@@ -118,8 +120,7 @@ def mel_weights() -> np.ndarray:
 
 @cache
 def _periodic_hann() -> np.ndarray:
-    n = np.arange(WINDOW_SAMPLES)
-    return (0.5 - 0.5 * np.cos(2 * np.pi * n / WINDOW_SAMPLES)).astype(np.float32)
+    return periodic_hann(WINDOW_SAMPLES).astype(np.float32)
 
 
 def pad_for_patches(audio_16k: np.ndarray) -> np.ndarray:

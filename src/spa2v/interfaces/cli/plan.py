@@ -214,9 +214,11 @@ def cues_from_args(args: argparse.Namespace) -> Cues:
 def planner_name(vsl: VSL, planner: str, err: Console) -> tuple[str, str]:
     """The planner that made ``vsl`` and a note for the summary; a fallback's warning is
     printed on ``err`` (the one place it is said)."""
-    from spa2v.planning.llm import fallback_warning
+    if planner != "llm":
+        return planner, ""
+    from spa2v.planning.llm import fallback_warning  # (imports openai)
 
-    warning = fallback_warning(vsl) if planner == "llm" else None
+    warning = fallback_warning(vsl)
     if warning is None:
         return planner, ""
     err.print(f"[yellow]warning:[/] {escape(warning)}")
