@@ -211,7 +211,7 @@ def test_killed_batch_resumes_with_every_clip_done_once(tmp_path, how):
         os.killpg(process.pid, signal.SIGKILL)  # a crash: no chance to clean up
     _, err = process.communicate(timeout=60)
     if how == "SIGTERM":
-        assert process.returncode == 130
+        assert process.returncode == 143
         assert b"--resume" in err
     killed_with = _finished(out)
     assert 2 <= len(killed_with) < 6

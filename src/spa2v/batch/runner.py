@@ -12,10 +12,8 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import signal
 import time
-from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Callable, Sequence
 from dataclasses import asdict, dataclass, field
 from functools import partial
 from pathlib import Path
@@ -220,7 +218,7 @@ def run_batch(
     )
     rows: list[dict[str, Any] | None] = [None] * len(clips)
     done = 0
-    with runner, _terminate_as_interrupt():
+    with runner:
         start_out_dir(out, options)
         tasks: list[ClipTask] = []
         for index, clip in enumerate(clips):
@@ -249,22 +247,3 @@ def run_batch(
     )
     summary.tables = write_results(finished, out)
     return summary
-
-
-@contextmanager
-def _terminate_as_interrupt() -> Iterator[None]:
-    """SIGTERM (a scheduler stopping the job) stops the batch like Ctrl-C: the engine
-    stops its workers, the finished clips stay, ``--resume`` does the rest."""
-
-    def interrupt(signum: int, frame: Any) -> None:
-        raise KeyboardInterrupt
-
-    try:
-        previous = signal.signal(signal.SIGTERM, interrupt)
-    except ValueError:  # not the main thread
-        yield
-        return
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGTERM, previous)

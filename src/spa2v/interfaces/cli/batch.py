@@ -40,7 +40,8 @@ holds another batch is refused unless --resume.
 
 Exit code: 0 when every clip succeeded; 10 + the number of failed clips otherwise
 (11 = one failed, ..., 110 = 100 or more); 2 for a usage error (nothing ran); 130 when
-interrupted."""
+interrupted (Ctrl-C) and 143 when terminated (SIGTERM): the clips that finished are kept
+and --resume does the rest."""
 EPILOG = """\
 examples:
   spa2v batch recordings/ -o out/                     # every recording, all CPUs
@@ -139,6 +140,7 @@ def run(args: argparse.Namespace) -> int:
         options.generator_options["diffusion_options"] = replace(diffusion, show_progress=False)
     console = Console(highlight=False, soft_wrap=True)
     display = _Progress(quiet)
+    finished = False
     try:
         summary = run_batch(
             args.inputs,
@@ -153,16 +155,15 @@ def run(args: argparse.Namespace) -> int:
             on_start=display.start,
             on_clip=display.clip_done,
         )
-    except KeyboardInterrupt:
-        display.stop()
-        print(
-            f"spa2v batch: interrupted after {display.done} clips; the finished clips are "
-            f"kept: run the same command with --resume to finish",
-            file=sys.stderr,
-        )
-        return 130
+        finished = True
     finally:
         display.stop()
+        if not finished and display.started:  # Ctrl-C, SIGTERM: the CLI sets the code
+            print(
+                f"spa2v batch: stopped after {display.done} clips; the finished clips are "
+                "kept: run the same command with --resume to do the rest",
+                file=sys.stderr,
+            )
     print_batch_summary(summary, console, quiet)
     return summary.exit_code
 
@@ -193,6 +194,7 @@ class _Progress:
 
     def __init__(self, quiet: bool) -> None:
         self.quiet = quiet
+        self.started = False
         self.done = 0
         self.failed = 0
         self._progress: Any = None
@@ -200,6 +202,7 @@ class _Progress:
         self._start = time.perf_counter()
 
     def start(self, total: int, skipped: int) -> None:
+        self.started = True
         self._start = time.perf_counter()
         if self.quiet or total == 0:
             return
