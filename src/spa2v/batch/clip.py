@@ -242,7 +242,8 @@ def is_complete(row: dict[str, Any] | None, out_dir: str | os.PathLike[str]) -> 
     if not row or row.get("status") != "ok":
         return False
     listed = [row.get(_path_column(r)) for r in ("video", "cues", "layout", "storyboard")]
-    return all(listed) and all((Path(out_dir) / p).is_file() for p in listed)
+    paths = [p for p in listed if p]
+    return len(paths) == len(listed) and all((Path(out_dir) / p).is_file() for p in paths)
 
 
 def make_task(index: int, clip: Any, out_dir: str, options: Any) -> ClipTask:

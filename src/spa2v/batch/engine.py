@@ -274,7 +274,9 @@ class RayEngine(Engine):
 
         logging.getLogger("ray.data").setLevel(logging.ERROR)
         rows = [{"index": i, "item": pickle.dumps(item)} for i, item in enumerate(items)]
-        dataset = ray.data.from_items(rows, override_num_blocks=min(len(rows), 1000))
+        dataset: ray.data.Dataset = ray.data.from_items(
+            rows, override_num_blocks=min(len(rows), 1000)
+        )
         for stage in stages:
             if stage.gpu:
                 dataset = dataset.map_batches(

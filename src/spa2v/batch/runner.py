@@ -202,8 +202,9 @@ def run_batch(
 
     options = options or RunOptions()
     out = Path(out_dir)
+    clips: list[ClipInput]
     if inputs and isinstance(inputs[0], ClipInput):
-        clips = list(inputs)
+        clips = [clip for clip in inputs if isinstance(clip, ClipInput)]
     else:
         clips = collect_inputs([str(i) for i in inputs], exclude=out)
     if not clips:
@@ -223,7 +224,11 @@ def run_batch(
         tasks: list[ClipTask] = []
         for index, clip in enumerate(clips):
             previous = read_result(out, clip.clip_id) if resume else None
-            if is_complete(previous, out) and previous.get("input") == clip.input:
+            if (
+                previous is not None
+                and is_complete(previous, out)
+                and previous.get("input") == clip.input
+            ):
                 rows[index] = previous
             else:
                 tasks.append(make_task(index, clip, str(out), options))

@@ -158,16 +158,23 @@ class BenchmarkReport:
         def pool(keep: Callable[[ClipResult], bool]) -> dict[str, dict[str, float]]:
             return self.pooled(lambda c: c.in_targets and keep(c))
 
+        def where(value_of: Callable[[ClipResult], Any], value: Any) -> Callable[..., bool]:
+            return lambda c: bool(value_of(c) == value)
+
         def by(key: str, bins: Callable[[Any], str] = str) -> dict[str, Any]:
             values = sorted({bins(c.conditions[key]) for c in self.clips if key in c.conditions})
-            return {
-                v: pool(lambda c, v=v: key in c.conditions and bins(c.conditions[key]) == v)
-                for v in values
-            }
+
+            def binned(c: ClipResult) -> str | None:
+                return bins(c.conditions[key]) if key in c.conditions else None
+
+            return {v: pool(where(binned, v)) for v in values}
+
+        def dual_mono(fmt: str) -> Callable[[ClipResult], bool]:
+            return lambda c: c.dual_mono and c.format == fmt
 
         groups = {
-            "by scene type": {s: pool(lambda c, s=s: c.scene_type == s) for s in scene_types},
-            "by format": {f: pool(lambda c, f=f: c.format == f) for f in formats},
+            "by scene type": {s: pool(where(lambda c: c.scene_type, s)) for s in scene_types},
+            "by format": {f: pool(where(lambda c: c.format, f)) for f in formats},
             "by room": by("room"),
             "by codec (stereo formats)": by("codec"),
             "by codec bit rate (coded clips)": by("codec_bitrate_kbps", _bitrate_bin),
@@ -176,7 +183,7 @@ class BenchmarkReport:
             "by microphone spacing (spaced)": by("mic_spacing_m", _spacing_bin),
             "by pan law (panned)": by("pan_law"),
             "dual mono (no left/right information; apart)": {
-                f: self.pooled(lambda c, f=f: c.dual_mono and c.format == f) for f in formats
+                f: self.pooled(dual_mono(f)) for f in formats
             },
             "overall": {
                 "every format and condition": pool(lambda c: True),
@@ -443,7 +450,8 @@ def select_scenes(
     """Filter scene specs by format and type; ``limit`` keeps at most that many per
     (scene type, format), in the simulator's order, so a small run still covers
     every group."""
-    kept, counts = [], {}
+    kept: list[Any] = []
+    counts: dict[tuple[str, str], int] = {}
     for spec in scenes:
         if formats and spec.format not in formats:
             continue
@@ -502,6 +510,7 @@ def run_benchmark(
         one), or a Ray cluster.
     """
     from spa2v.sim import FORMATS, SCENE_TYPES, benchmark_scenes
+    from spa2v.sim.benchmark import DEFAULT_FORMATS
 
     unknown = [f for f in formats or () if f not in FORMATS]
     if unknown:
@@ -511,10 +520,14 @@ def run_benchmark(
         raise Spa2vError(
             f"unknown scene type(s) {', '.join(unknown)}: use {', '.join(SCENE_TYPES)}"
         )
-    wanted = {"formats": tuple(formats)} if formats else {}
     if conditions not in ("drawn", "estimator"):
         raise Spa2vError(f"unknown conditions {conditions!r}: use drawn or estimator")
-    scenes = benchmark_scenes(seed=seed, variants=variants, conditions=conditions, **wanted)
+    scenes = benchmark_scenes(
+        seed=seed,
+        variants=variants,
+        conditions=conditions,
+        formats=tuple(formats) if formats else DEFAULT_FORMATS,
+    )
     scenes = select_scenes(scenes, formats, scene_types, limit)
     if not scenes:
         raise Spa2vError("no benchmark scenes match: check --formats and --scene-types")
@@ -655,8 +668,8 @@ def markdown_report(report: BenchmarkReport) -> str:
     for title, groups in report.groups().items():
         lines += ["", f"## {title}", "", header, rule]
         for name, pooled in groups.items():
-            for row in _group_rows(pooled):
-                lines.append(f"| {name} | " + " | ".join(row) + " |")
+            for cells in _group_rows(pooled):
+                lines.append(f"| {name} | " + " | ".join(cells) + " |")
     failures = report.failures()
     lines += ["", f"## Clips the planner gets wrong ({len(failures)})", ""]
     if failures:

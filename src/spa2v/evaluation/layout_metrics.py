@@ -271,12 +271,12 @@ class ClipScore:
             getattr(self, name).extend(getattr(other, name))
 
 
-def sample_boxes(vsl: VSL, times_s: np.ndarray) -> list[dict[int, tuple[float, ...]]]:
+def sample_boxes(vsl: VSL, times_s: np.ndarray) -> list[dict[int, Box]]:
     """The planned boxes at each evaluation time (interpolated between keyframes)."""
     return [vsl.boxes_at(float(t)) for t in times_s]
 
 
-def _object_track(samples: list[dict[int, tuple[float, ...]]], object_id: int) -> np.ndarray:
+def _object_track(samples: list[dict[int, Box]], object_id: int) -> np.ndarray:
     """``(T, 4)`` boxes of one planned object, NaN rows where it is absent."""
     return np.array([s.get(object_id, (np.nan,) * 4) for s in samples], dtype=float)
 
@@ -326,7 +326,8 @@ def score_clip(vsl: VSL, truth: Sequence[TruthTrack]) -> ClipScore:
 
     for i, source in enumerate(truth):
         object_id = matches.get(i)
-        track = pred_tracks.get(object_id, np.full_like(source.boxes, np.nan))
+        missing = np.full_like(source.boxes, np.nan)
+        track = pred_tracks.get(object_id, missing) if object_id is not None else missing
         vis = source.visible
         pred_vis = ~np.isnan(track[:, 0])
         both = vis & pred_vis
@@ -334,7 +335,7 @@ def score_clip(vsl: VSL, truth: Sequence[TruthTrack]) -> ClipScore:
         err[both] = np.abs(centre_x(track[both]) - centre_x(source.boxes[both]))
         score.centre_errors.extend(err[vis].tolist())
         iou = np.zeros(len(times_s))
-        for k in np.flatnonzero(both):
+        for k in map(int, np.flatnonzero(both)):
             iou[k] = iou_matrix(track[k], source.boxes[k])[0, 0]
         score.ious.extend(iou[vis].tolist())
         heights_pred = track[both, 3] - track[both, 1]

@@ -73,7 +73,6 @@ from spa2v.evaluation.benchmark import (
 )
 from spa2v.evaluation.layout_metrics import (
     DEPTH_MOTIONS,
-    LATERAL_MOTIONS,
     TruthTrack,
     centre_baseline,
     centre_x,
@@ -211,12 +210,12 @@ def source_truth(source: Source, clip: Clip, times_s: np.ndarray) -> SourceTruth
     azimuth, camera = nan.copy(), nan.copy()
     if with_az:
         azimuth = interpolate_azimuth(
-            times_s, [k.t_s for k in with_az], [k.azimuth_deg for k in with_az]
+            times_s, [k.t_s for k in with_az], [float(k.azimuth_deg or 0.0) for k in with_az]
         )
         in_view = np.abs(azimuth) <= VIEW_HALF_DEG
         camera[in_view] = azimuth_to_x(azimuth[in_view])
     elif with_x and clip.frame.kind == "perspective":
-        camera = np.interp(times_s, [k.t_s for k in with_x], [k.x for k in with_x])
+        camera = np.interp(times_s, [k.t_s for k in with_x], [float(k.x or 0.0) for k in with_x])
     azimuth[~annotated] = np.nan
     camera[~annotated] = np.nan
     return SourceTruth(
@@ -254,7 +253,7 @@ def direction_tests(source: Source) -> list[Segment]:
     its clip-level lateral motion over the annotated span."""
     if source.segments is not None:
         return list(source.segments)
-    if source.motion in LATERAL_MOTIONS:
+    if source.motion == "left-to-right" or source.motion == "right-to-left":
         track = source.track
         if track[-1].t_s > track[0].t_s:
             return [Segment(t0=track[0].t_s, t1=track[-1].t_s, motion=source.motion)]
@@ -366,7 +365,8 @@ def score_layout(
     for i, truth in enumerate(truths):
         source = truth.source
         object_id = matches.get(i)
-        track = tracks.get(object_id, np.full((len(times_s), 4), np.nan))
+        missing = np.full((len(times_s), 4), np.nan)
+        track = tracks.get(object_id, missing) if object_id is not None else missing
         present = ~np.isnan(track[:, 0])
         cx = centre_x(track)
         score = SourceScore(source=f"{source.class_} ({source.family})")
@@ -437,11 +437,11 @@ def score_layout(
             planned = motion_from_boxes(shown, lateral=False) if len(shown) else "none"
             score.depth = {"true": depth, "planned": planned, "ok": planned == depth}
         if truth.ever_seen:
-            planned = families.get(object_id) if object_id is not None else None
+            family = families.get(object_id) if object_id is not None else None
             score.label = {
                 "true": "/".join(source.families),
-                "planned": planned or "none",
-                "ok": planned in source.families,
+                "planned": family or "none",
+                "ok": family in source.families,
             }
         scores.append(score)
     return LayoutScore(
@@ -559,6 +559,10 @@ class RealClipResult:
         }
 
 
+def _main_pool_of_format(fmt: str) -> Callable[[RealClipResult], bool]:
+    return lambda r: r.pool == "main" and r.clip.format == fmt
+
+
 @dataclass
 class RealBenchReport:
     """All clip results of one run, with the settings that produced them."""
@@ -582,13 +586,20 @@ class RealBenchReport:
     def groups(self) -> dict[str, dict[str, dict[str, float]]]:
         """Pooled figures per ``group``, overall, and for the clips reported apart."""
         main = [r for r in self.clips if r.pool == "main"]
+
+        def in_group(name: str) -> Callable[[RealClipResult], bool]:
+            return lambda r: r.pool == "main" and r.clip.group == name
+
+        def in_pool(pool: str) -> Callable[[RealClipResult], bool]:
+            return lambda r: r.pool == pool
+
         groups = {}
         for name in dict.fromkeys(r.clip.group for r in main):
-            groups[name] = self.pooled(lambda r, n=name: r.pool == "main" and r.clip.group == n)
-        groups["overall"] = self.pooled(lambda r: r.pool == "main")
+            groups[name] = self.pooled(in_group(name))
+        groups["overall"] = self.pooled(in_pool("main"))
         for apart in ("dual-mono", "peer-output"):
             if any(r.pool == apart for r in self.clips):
-                groups[apart] = self.pooled(lambda r, a=apart: r.pool == a)
+                groups[apart] = self.pooled(in_pool(apart))
         return groups
 
     def targets(self) -> list[dict[str, Any]]:
@@ -597,7 +608,7 @@ class RealBenchReport:
             if pool == "overall":
                 pooled = self.pooled(lambda r: r.pool == "main")
             else:
-                pooled = self.pooled(lambda r, f=pool: r.pool == "main" and r.clip.format == f)
+                pooled = self.pooled(_main_pool_of_format(pool))
             value, floor = pooled["planner"][key], pooled["floor"][key]
             n = pooled["planner"][_count_key(key)]
             passed = None
@@ -652,7 +663,7 @@ def run_real_clip(
     start = time.perf_counter()
     try:
         wanted = FORMAT_LAYOUTS[clip.format] if given_layout else None
-        signal = load_audio(realset.audio_path(clip), layout=wanted)  # type: ignore[arg-type]
+        signal = load_audio(realset.audio_path(clip), layout=wanted)
         layout = signal.layout
         vsl = plan_signal(signal, planner=planner, fps=fps)
         reasoning = vsl.reasoning

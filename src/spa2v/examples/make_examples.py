@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import argparse
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import soundfile as sf
@@ -30,7 +31,7 @@ def simulate_example(example: Example) -> tuple[np.ndarray, int]:
     """Samples ``(channels, n)`` and rate of one example, from its ``sim`` recipe."""
     from spa2v.sim.scene import simulate_pass, simulate_sources
 
-    recipe = dict(example.sim)
+    recipe: dict[str, Any] = dict(example.sim)
     kind = recipe.pop("kind")
     if kind == "pass":
         result = simulate_pass(format=example.layout, sr=EXAMPLE_SR, **recipe)

@@ -7,6 +7,7 @@ This module is the contract between hearing, tagging and planning. It holds data
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Literal
@@ -146,7 +147,7 @@ class Cues:
         return write_text_atomic(path, json.dumps(self.to_dict(), indent=1))
 
     @classmethod
-    def load(cls, path: str | Path) -> Cues:
+    def load(cls, path: str | os.PathLike[str]) -> Cues:
         """Read a cues JSON file written by :meth:`save` (``spa2v cues -o``).
 
         Raises :class:`~spa2v.errors.AudioInputError` naming the file when it is missing

@@ -416,6 +416,8 @@ def direct_fraction(
         cross = uniform_filter1d(cross.real, window_frames, axis=1) + 1j * uniform_filter1d(
             cross.imag, window_frames, axis=1
         )
+        if model_ipd_rad is None:
+            raise ValueError(f"a {layout} recording needs its model IPD (model_ipd_rad)")
         steer = np.exp(-1j * model_ipd_rad[:, band]).astype(np.complex64)
         num = np.maximum((steer @ cross).real.max(axis=0), 0.0)
         den = uniform_filter1d((np.abs(left) * np.abs(right) * sel).sum(axis=0), window_frames)

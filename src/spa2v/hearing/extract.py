@@ -173,7 +173,7 @@ def hear(
         else:
             labels = np.zeros(mix_power.shape, dtype=int)
 
-    direct_db = [None] * az.shape[0]
+    direct_db: list[np.ndarray | None] = [None] * az.shape[0]
     if layout in ("spaced", "binaural", "foa"):
         window = max(3, round(DRR_WINDOW_S / hop_s))
         usable = finder.weights > 0

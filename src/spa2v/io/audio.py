@@ -62,7 +62,7 @@ _LAYOUTS_BY_CHANNELS: dict[int, tuple[ChannelLayout, ...]] = {
 
 def load_audio(
     path: str | os.PathLike[str],
-    layout: ChannelLayout | None = None,
+    layout: ChannelLayout | str | None = None,
     max_duration_s: float | None = DEFAULT_MAX_DURATION_S,
 ) -> Signal:
     """Read an audio or video file into a float32 :class:`Signal` at its native rate.
@@ -99,9 +99,9 @@ def load_audio(
     >>> sig.layout, sig.sr, sig.duration_s  # doctest: +SKIP
     ('spaced', 48000, 4.0)
     """
-    layout = _check_layout_name(layout)
+    given = _check_layout_name(layout)
     samples, sr, warnings = read_audio(path, max_duration_s)
-    chosen, note = _choose_layout(samples, sr, layout, str(path))
+    chosen, note = _choose_layout(samples, sr, given, str(path))
     if note:
         warnings.append(note)
     return Signal(samples=samples, sr=sr, layout=chosen, source=str(path), warnings=warnings)
@@ -211,7 +211,7 @@ def _check_layout_name(layout: str | None) -> ChannelLayout | None:
     known = ("mono", *STEREO_LAYOUTS, "foa")
     if layout not in known:
         raise AudioInputError(f"unknown layout {layout!r}: use auto, {', '.join(known)}")
-    return layout  # type: ignore[return-value]
+    return layout
 
 
 def _check_path(path: Path) -> None:

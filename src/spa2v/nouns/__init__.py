@@ -144,7 +144,8 @@ def category_nouns() -> frozenset[str]:
     generic = generic_classes()
     table = class_table()
     specific = {noun for label, noun in table.items() if label not in generic and noun}
-    return frozenset(noun for label, noun in table.items() if label in generic) - specific
+    general = {noun for label, noun in table.items() if label in generic and noun}
+    return frozenset(general - specific)
 
 
 def noun_info(noun: str) -> NounInfo:

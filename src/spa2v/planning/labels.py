@@ -66,7 +66,7 @@ def label_cue_factor(
     >>> label_cue_factor(class_prior("piano"), moving=True)[0]
     0.3
     """
-    factor, why = 1.0, []
+    factor, why = 1.0, list[str]()
     if prior.family == "unknown":
         return factor, why
     if at_horizon and prior.flying:
@@ -84,7 +84,7 @@ def label_cue_factor(
     return factor, why
 
 
-def label_cues(track: CueTrack, facts: dict[str, float] | None) -> dict[str, bool | None]:
+def label_cues(track: CueTrack, facts: dict[str, float] | None) -> dict[str, bool]:
     """The cues that bear on what a source is, as keyword arguments of
     :func:`label_cue_factor`.
 
@@ -97,7 +97,7 @@ def label_cues(track: CueTrack, facts: dict[str, float] | None) -> dict[str, boo
     class table's place of an instrument is a weak guess (an accordion "on a street"),
     and with two sources each would overrule the other's label.
     """
-    cues: dict[str, bool | None] = {
+    cues: dict[str, bool] = {
         "elevated": False,
         "at_horizon": False,
         "moving": False,

@@ -158,7 +158,8 @@ def repair_layout(data: dict[str, Any], duration_s: float, fps: float) -> dict[s
     out: dict[str, Any] = {k: data[k] for k in _TOP_KEYS if k in data}
     out["schema"] = SCHEMA_ID
     out["duration"] = float(duration_s)
-    if _number(out.get("fps")) is None or _number(out.get("fps")) <= 0:
+    given_fps = _number(out.get("fps"))
+    if given_fps is None or given_fps <= 0:
         out["fps"] = float(fps)
     for key in ("width", "height"):
         out.pop(key, None)  # the canvas is fixed (512x320); a model's guess adds nothing
@@ -166,11 +167,13 @@ def repair_layout(data: dict[str, Any], duration_s: float, fps: float) -> dict[s
         if key in out and not isinstance(out[key], str):
             out[key] = json.dumps(out[key]) if out[key] is not None else ""
 
-    objects, ids = [], set()
+    objects: list[dict[str, Any]] = []
+    ids: set[int] = set()
     for obj in data.get("objects") or []:
-        if not isinstance(obj, dict) or _number(obj.get("id")) is None:
+        number = _number(obj.get("id")) if isinstance(obj, dict) else None
+        if number is None:
             continue
-        oid = int(_number(obj["id"]))
+        oid = int(number)
         if oid < 0 or oid in ids:
             continue
         name = str(obj.get("name") or obj.get("audio_label") or "object")
@@ -188,10 +191,12 @@ def repair_layout(data: dict[str, Any], duration_s: float, fps: float) -> dict[s
 
     frames: dict[float, dict[str, Any]] = {}
     for frame in data.get("frames") or []:
-        if not isinstance(frame, dict) or _number(frame.get("t")) is None:
+        frame_t = _number(frame.get("t")) if isinstance(frame, dict) else None
+        if frame_t is None:
             continue
-        t = round(min(max(_number(frame["t"]), 0.0), duration_s), 6)
-        boxes, seen = [], set()
+        t = round(min(max(frame_t, 0.0), duration_s), 6)
+        boxes: list[dict[str, Any]] = []
+        seen: set[int] = set()
         for entry in frame.get("boxes") or []:
             box = _repair_box(entry, ids, seen)
             if box is not None:
@@ -209,16 +214,18 @@ def repair_layout(data: dict[str, Any], duration_s: float, fps: float) -> dict[s
 
 
 def _repair_box(entry: Any, ids: set[int], seen: set[int]) -> dict[str, Any] | None:
-    if not isinstance(entry, dict) or _number(entry.get("id")) is None:
+    number = _number(entry.get("id")) if isinstance(entry, dict) else None
+    if number is None:
         return None
-    oid = int(_number(entry["id"]))
+    oid = int(number)
     coords = entry.get("box")
     if oid not in ids or oid in seen or not isinstance(coords, list) or len(coords) != 4:
         return None
     values = [_number(v) for v in coords]
-    if any(v is None for v in values):
+    known = [v for v in values if v is not None]
+    if len(known) != 4:
         return None
-    x0, y0, x1, y1 = (min(max(v, 0.0), 1.0) for v in values)
+    x0, y0, x1, y1 = (min(max(v, 0.0), 1.0) for v in known)
     x0, x1 = min(x0, x1), max(x0, x1)
     y0, y1 = min(y0, y1), max(y0, y1)
     if x1 - x0 < 1e-4 or y1 - y0 < 1e-4:

@@ -39,7 +39,7 @@ Example
 from __future__ import annotations
 
 import math
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 from scipy.ndimage import gaussian_filter1d
@@ -406,10 +406,10 @@ def layout_dict(
     cues: Cues, plans: list[SourcePlan], times_s: np.ndarray, fps: float
 ) -> dict[str, object]:
     """Assemble the VSL as plain JSON data (validated by the caller)."""
-    frames = []
+    frames: list[dict[str, Any]] = []
     for k, t in enumerate(times_s):
         boxes = [
-            {"id": p.object_id, "box": list(p.boxes[k])} for p in plans if p.boxes[k] is not None
+            {"id": p.object_id, "box": list(box)} for p in plans if (box := p.boxes[k]) is not None
         ]
         frames.append({"t": round(float(t), 4), "caption": frame_caption(plans, k), "boxes": boxes})
     frames[-1]["t"] = min(frames[-1]["t"], float(cues.duration_s))

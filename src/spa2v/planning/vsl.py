@@ -127,7 +127,7 @@ class VSL(BaseModel):
     (anything from disk or a model, which also goes through the JSON Schema).
     """
 
-    schema_: Literal["spa2v.vsl/1"] = Field(default=SCHEMA_ID, alias="schema")
+    schema_: Literal["spa2v.vsl/1"] = Field(default="spa2v.vsl/1", alias="schema")
     duration: Annotated[float, Field(gt=0.0)]
     fps: Annotated[float, Field(gt=0.0)]
     width: Annotated[int, Field(ge=1)] = 512

@@ -26,13 +26,13 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from spa2v.nouns import noun_info
 from spa2v.planning.vsl import VSL
 from spa2v.rendering import DEFAULT_FPS, DEFAULT_SIZE
 from spa2v.rendering.background import render_background
-from spa2v.rendering.sprites import SpriteInfo, sprite_for
+from spa2v.rendering.sprites import SpriteInfo, label_font, sprite_for
 
 #: How far a glyph may be stretched along one axis to fill its box. A car box from the
 #: camera model is 3:1 (4.5 m x 1.5 m) while the car emoji is 1.6:1; a pure aspect-kept
@@ -91,7 +91,7 @@ class AnimaticRenderer:
         self._resized: dict[tuple[int, int, int], Image.Image] = {}
         self._text_tags: dict[tuple, Image.Image] = {}
         self._caption_times = [f.t for f in vsl.frames]
-        self._font = ImageFont.load_default(size=max(10, self.height // 24))
+        self._font = label_font(max(10, self.height // 24))
 
     # -- per object, once -------------------------------------------------------------
 
@@ -208,7 +208,7 @@ class AnimaticRenderer:
         if tag is None:
             # The font's full line height, so that tags do not jump with descenders.
             ascent, descent = self._font.getmetrics()
-            left, _, right, _ = self._font.getbbox(text)
+            left, _, right, _ = (round(v) for v in self._font.getbbox(text))
             pad = 3
             tag = Image.new("RGB", (right - left + 2 * pad, ascent + descent + 2 * pad), fill)
             ImageDraw.Draw(tag).text((pad - left, pad), text, font=self._font, fill=ink)

@@ -51,6 +51,18 @@ class SpriteInfo:
 
 
 @functools.cache
+def label_font(size_px: int) -> ImageFont.FreeTypeFont:
+    """Pillow's built-in scalable font at ``size_px`` (for tags and titles).
+
+    Pillow returns its old bitmap font instead when it was built without FreeType, which
+    cannot be sized or measured; the wheels on PyPI always have FreeType.
+    """
+    font = ImageFont.load_default(size=size_px)
+    if not isinstance(font, ImageFont.FreeTypeFont):
+        raise RuntimeError("this Pillow has no FreeType support; install Pillow's wheel")
+    return font
+
+
 def emoji_font() -> ImageFont.FreeTypeFont | None:
     """The system colour-emoji font, or ``None`` (with a warning) if none is installed."""
     for path in EMOJI_FONT_PATHS:

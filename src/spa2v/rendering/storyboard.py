@@ -18,10 +18,11 @@ from pathlib import Path
 
 import av
 import numpy as np
-from PIL import Image, ImageDraw, ImageFont
+from PIL import Image, ImageDraw
 
 from spa2v.errors import OutputError
 from spa2v.io.atomic import atomic_path
+from spa2v.rendering.sprites import label_font
 
 DEFAULT_PANELS = 6
 _GAP_PX = 6
@@ -52,7 +53,7 @@ def make_contact_sheet(
         raise ValueError("no frames for the storyboard")
     height, width = frames[0].shape[:2]
     rows = math.ceil(len(frames) / columns)
-    font = ImageFont.load_default(size=max(12, height // 16))
+    font = label_font(max(12, height // 16))
     title_h = (font.size + 2 * _GAP_PX) if title else 0
     sheet = Image.new(
         "RGB",
@@ -107,7 +108,11 @@ def write_storyboard_from_video(
     """Write a PNG contact sheet of ``n_panels`` evenly spaced frames of a video."""
     with av.open(str(video_path)) as container:
         stream = container.streams.video[0]
-        duration_s = float(stream.duration * stream.time_base) if stream.duration else 0.0
+        duration_s = (
+            float(stream.duration * stream.time_base)
+            if stream.duration and stream.time_base
+            else 0.0
+        )
     times = panel_times(duration_s, n_panels)
     frames = decode_frames_at(video_path, times)
     if not frames:

@@ -85,7 +85,6 @@ def _bank_scene(index: int, rng: np.random.Generator, duration_s: float) -> Any:
     fmt = BANK_FORMATS[index % len(BANK_FORMATS)]
     kind = ("static", "pass", "radial", "static-2")[(index // len(BANK_FORMATS)) % 4]
     seed = int(rng.integers(1 << 30))
-    common = {"format": fmt, "duration_s": duration_s, "seed": seed}
     if kind == "static":
         clip = STATIC_CLIPS[int(rng.integers(len(STATIC_CLIPS)))]
         return simulate_static(
@@ -93,7 +92,9 @@ def _bank_scene(index: int, rng: np.random.Generator, duration_s: float) -> Any:
             float(rng.uniform(2.5, 5.0)),
             clip=clip,
             rt60_s=float(rng.uniform(0.2, 0.6)),
-            **common,
+            format=fmt,
+            duration_s=duration_s,
+            seed=seed,
         )
     if kind == "static-2":
         a, b = rng.choice(len(STATIC_CLIPS), size=2, replace=False)
@@ -103,7 +104,9 @@ def _bank_scene(index: int, rng: np.random.Generator, duration_s: float) -> Any:
                 (float(rng.uniform(-40, -15)), float(rng.uniform(2.5, 5.0)), STATIC_CLIPS[b]),
             ],
             rt60_s=float(rng.uniform(0.2, 0.6)),
-            **common,
+            format=fmt,
+            duration_s=duration_s,
+            seed=seed,
         )
     clip = MOVING_CLIPS[int(rng.integers(len(MOVING_CLIPS)))]
     if kind == "pass":
@@ -113,7 +116,9 @@ def _bank_scene(index: int, rng: np.random.Generator, duration_s: float) -> Any:
             speed_mps=float(rng.uniform(10, 20)),
             closest_m=float(rng.uniform(8, 15)),
             clip=clip,
-            **common,
+            format=fmt,
+            duration_s=duration_s,
+            seed=seed,
         )
     motion = ("approaching", "receding")[int(rng.integers(2))]
     return simulate_radial(
@@ -122,7 +127,9 @@ def _bank_scene(index: int, rng: np.random.Generator, duration_s: float) -> Any:
         azimuth_deg=float(rng.uniform(-25, 25)),
         near_m=float(rng.uniform(5, 10)),
         clip=clip,
-        **common,
+        format=fmt,
+        duration_s=duration_s,
+        seed=seed,
     )
 
 

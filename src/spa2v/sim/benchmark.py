@@ -73,8 +73,8 @@ _SYNTH_FALLBACK = {"piano": "synth-piano", "flute": "synth-flute", "violin": "sy
 
 # Acoustic conditions. Indoors: a ~400 m^3 room, RT60 0.4 s (critical distance 1.8 m).
 # Outdoors "reverberant": a street canyon, long but weak tail (critical distance ~9 m).
-INDOOR_REVERB = {"rt60_s": 0.4, "room_volume_m3": 400.0}
-OUTDOOR_REVERB = {"rt60_s": 0.8, "room_volume_m3": 20000.0}
+INDOOR_REVERB: dict[str, Any] = {"rt60_s": 0.4, "room_volume_m3": 400.0}
+OUTDOOR_REVERB: dict[str, Any] = {"rt60_s": 0.8, "room_volume_m3": 20000.0}
 
 
 def _pick(rng: np.random.Generator, names, exclude=()) -> str:
@@ -306,7 +306,7 @@ def benchmark_scenes(
         raise ValueError("fallback must be 'error' or 'synthetic'")
     if conditions not in ("drawn", "estimator"):
         raise ValueError("conditions must be 'drawn' or 'estimator'")
-    estimator = {
+    estimator: dict[str, Any] = {
         "head": "kemar",
         "mic_spacing_m": 0.15,
         "pan_law": "sin-cos",
@@ -318,7 +318,7 @@ def benchmark_scenes(
             for gi, (gid, env, bg, sources) in enumerate(
                 _base_scenes(seed, v, st, duration_s, fallback)
             ):
-                common = {
+                common: dict[str, Any] = {
                     "sources": sources,
                     "duration_s": duration_s,
                     "sr": sr,

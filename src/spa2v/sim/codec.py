@@ -45,6 +45,7 @@ def _encode(x: np.ndarray, sr: int, codec: str, bitrate_kbps: float) -> bytes:
     buf = io.BytesIO()
     with av.open(buf, "w", format=container) as out:
         stream = out.add_stream(encoder, rate=sr)
+        assert isinstance(stream, av.AudioStream)  # an audio encoder gives an audio stream
         stream.codec_context.layout = "stereo"
         stream.bit_rate = int(bitrate_kbps * 1000)
         frame = av.AudioFrame.from_ndarray(
@@ -62,7 +63,7 @@ def _decode(data: bytes) -> tuple[np.ndarray, int]:
     import av
 
     chunks, rate = [], 0
-    with av.open(io.BytesIO(data)) as inp:
+    with av.open(io.BytesIO(data), "r") as inp:
         for frame in inp.decode(audio=0):
             rate = frame.sample_rate
             chunks.append(frame.to_ndarray().astype(np.float32).reshape(2, -1))

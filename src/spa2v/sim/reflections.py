@@ -30,10 +30,12 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import Any
 
 import numpy as np
 
 from spa2v.camera import CAMERA_HEIGHT_M
+from spa2v.errors import BackendUnavailableError
 
 __all__ = ["ImageSource", "Site", "image_sources", "indoor_room", "outdoor_site"]
 
@@ -60,6 +62,18 @@ class Site:
         }
 
 
+def _pyroomacoustics() -> Any:
+    """The ``pyroomacoustics`` module (the ``bench`` extra), or a one-line error."""
+    try:
+        import pyroomacoustics
+    except ImportError:
+        raise BackendUnavailableError(
+            "the simulator's rooms need pyroomacoustics, which is not installed: "
+            "pip install 'spa2v[bench]'"
+        ) from None
+    return pyroomacoustics
+
+
 def indoor_room(
     volume_m3: float,
     rt60_s: float,
@@ -71,7 +85,7 @@ def indoor_room(
     drawn from ``rng``. The listener stands 2-3 m in front of the back wall (x = 0), up
     to 1 m off the centre line. ``extent_m`` (scene coordinates of every place a source
     goes, ``(n, 3)``) grows the room so that each is at least 1 m inside it."""
-    import pyroomacoustics as pra
+    pra = _pyroomacoustics()
 
     height = float(rng.uniform(3.0, 4.0))
     width = float(np.sqrt(volume_m3 / height / 1.3))
@@ -115,7 +129,7 @@ class ImageSource:
 def _images_at(site: Site, points_scene: np.ndarray, max_order: int):
     """pyroomacoustics' images of each point: positions ``(n_points, K, 3)`` in scene
     coordinates, damping ``(K,)`` and orders ``(K,)`` (the same list for every point)."""
-    import pyroomacoustics as pra
+    pra = _pyroomacoustics()
 
     materials = {w: pra.Material(float(site.absorption[w])) for w in _WALLS}
     room = pra.ShoeBox(
@@ -134,6 +148,21 @@ def _images_at(site: Site, points_scene: np.ndarray, max_order: int):
     images = np.stack([src.images.T for src in room.sources]) - offset
     damping = np.asarray(room.sources[0].damping)[0]
     return images, damping, np.asarray(orders)
+
+
+def _fixed_at(point: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """An image source that stays at ``point``: positions ``(len(t), 3)``."""
+    return lambda t: np.broadcast_to(point, (np.size(t), 3)).copy()
+
+
+def _interpolated(times: np.ndarray, track: np.ndarray) -> Callable[[np.ndarray], np.ndarray]:
+    """An image source moving along ``track`` (one position per time in ``times``)."""
+
+    def position(t: np.ndarray) -> np.ndarray:
+        t = np.asarray(t, dtype=float)
+        return np.stack([np.interp(t, times, track[:, j]) for j in range(3)], axis=1)
+
+    return position
 
 
 def image_sources(
@@ -157,17 +186,7 @@ def image_sources(
         if orders[k] == 0 or damping[k] < min_gain:
             continue
         track = images[:, k, :]
-        if times.size == 1:
-            p = track[0]
-
-            def pos(t: np.ndarray, p=p) -> np.ndarray:
-                return np.broadcast_to(p, (np.size(t), 3)).copy()
-
-        else:
-
-            def pos(t: np.ndarray, track=track) -> np.ndarray:
-                t = np.asarray(t, dtype=float)
-                return np.stack([np.interp(t, times, track[:, j]) for j in range(3)], axis=1)
+        pos = _fixed_at(track[0]) if times.size == 1 else _interpolated(times, track)
 
         out.append(ImageSource(pos, float(damping[k]), int(orders[k])))
     return out

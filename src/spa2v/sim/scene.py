@@ -51,13 +51,13 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 
 from spa2v.camera import CAMERA_HEIGHT_M, Box, Position, project_box
 from spa2v.errors import Spa2vError
-from spa2v.io.signal import Signal
+from spa2v.io.signal import ChannelLayout, Signal
 from spa2v.nouns import noun_info
 from spa2v.sim import codec as _codec
 from spa2v.sim import hrtf as _hrtf
@@ -722,7 +722,7 @@ def simulate(spec: SceneSpec) -> SimResult:
     sig = Signal(
         samples=np.asarray(mix, dtype=np.float32),
         sr=spec.sr,
-        layout=spec.format,
+        layout=cast(ChannelLayout, spec.format),  # SceneSpec checks it is in FORMATS
         source=f"sim:{spec.name}",
         warnings=warnings,
     )

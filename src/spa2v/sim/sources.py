@@ -653,8 +653,10 @@ def _notes(n: int, sr: int, rng: np.random.Generator, kind: str, **_: object):
         f = 440.0 * 2 ** ((base + scale[rng.integers(len(scale))] - 69) / 12)
         if kind == "synth-piano":
             env = np.exp(-t * 3.0) * np.minimum(t / 0.003, 1)
-            parts = [(k, 0.6**k * np.exp(-t * k * 0.8)) for k in range(1, 10)]
-            fm = 0.0
+            parts: list[tuple[int, np.ndarray | float]] = [
+                (k, 0.6**k * np.exp(-t * k * 0.8)) for k in range(1, 10)
+            ]
+            fm: np.ndarray | float = 0.0
         else:
             a = 0.06 if kind == "synth-flute" else 0.04
             env = np.clip(np.minimum(t / a, (dur / sr - t) / 0.05 + 1), 0, 1)
@@ -850,8 +852,8 @@ def _instrument_midi(program: int, seconds: float = 8.0) -> bytes:
                 note(start, root + k, 4 * tpq - 10, 70)
         elif style == "strum":
             for beat in range(4):
-                keys = (*chord, chord[0] + 12, chord[1] + 12)
-                for j, k in enumerate(keys):
+                strum = (*chord, chord[0] + 12, chord[1] + 12)
+                for j, k in enumerate(strum):
                     note(start + beat * tpq + j * 12, root + k, tpq - 10 - j * 12, 80)
         else:  # arpeggio in eighths
             for i in range(8):
@@ -981,7 +983,7 @@ def fit_length(
     return cycle[np.mod(j, period)]
 
 
-def _native(name: str, seed: int, params: dict) -> tuple[np.ndarray, int] | None:
+def _native(name: str, seed: int, params: dict) -> tuple[np.ndarray, int]:
     info = source_info(name)
     if info.origin == "opensfx":
         clips = read_opensfx()
@@ -990,12 +992,12 @@ def _native(name: str, seed: int, params: dict) -> tuple[np.ndarray, int] | None
         x, r = clips[info.key]
         return _trim(x.astype(np.float64)), r
     if info.origin == "soundfont":
-        x, r = render_soundfont(int(info.key))
+        x, r = render_soundfont(int(str(info.key)))
         return _trim(x.astype(np.float64)), r
     if info.origin == "speech":
         x, r = render_speech(str(params.get("text", info.key)))
         return _trim(x.astype(np.float64)), r
-    return None
+    raise SimSourceUnavailable(f"dry source {name!r} has no recording or render ({info.origin})")
 
 
 def steady_level(

@@ -137,7 +137,7 @@ def _xyz(p) -> tuple[float, float, float]:
         v = (*v, 0.0)
     if len(v) != 3:
         raise ValueError(f"a position needs (forward, left[, up]), got {p!r}")
-    return v  # type: ignore[return-value]
+    return v
 
 
 def crossing(

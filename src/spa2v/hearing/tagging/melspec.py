@@ -101,7 +101,7 @@ def condition(audio: np.ndarray, sr: int) -> np.ndarray:
     return repeat_short(to_16k_mono(audio, sr))
 
 
-def _hz_to_mel(freq_hz: np.ndarray) -> np.ndarray:
+def _hz_to_mel(freq_hz: np.ndarray | float) -> np.ndarray:
     return 1127.0 * np.log1p(freq_hz / 700.0)
 
 

@@ -155,7 +155,7 @@ def configure_output(verbose: bool = False, quiet: bool = False) -> None:
 class _StderrHandler(logging.StreamHandler):
     """A handler that writes to whatever ``sys.stderr`` is when a record comes."""
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> Any:
         return sys.stderr
 

@@ -52,7 +52,7 @@ PLOT_SUFFIXES = frozenset({".png", ".svg", ".pdf"})  # what matplotlib writes wi
 # --- shared loading options ----------------------------------------------------------
 
 
-def add_loading_arguments(parser: argparse.ArgumentParser) -> None:
+def add_loading_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
     """Add ``--layout`` and ``--max-duration-s`` (for every command that loads audio)."""
     parser.add_argument(
         "--layout",

@@ -13,7 +13,14 @@ from typing import Any
 
 from rich.console import Console
 from rich.markup import escape
-from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
+from rich.progress import (
+    BarColumn,
+    MofNCompleteColumn,
+    Progress,
+    TaskID,
+    TextColumn,
+    TimeElapsedColumn,
+)
 
 from spa2v.interfaces.cli._common import number
 from spa2v.interfaces.cli.cues import add_max_duration_argument
@@ -142,7 +149,7 @@ def progress_reporter(quiet: bool = False) -> Iterator[Callable[[str, int, int],
         TimeElapsedColumn(),
     )
     with Progress(*columns, transient=False) as bar:
-        tasks: dict[str, int] = {}
+        tasks: dict[str, TaskID] = {}
         current: list[str] = []
 
         def report(stage: str, done: int, total: int) -> None:

@@ -68,6 +68,7 @@ def build_app(limits: Limits | None = None, root: Path | None = None) -> Any:
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (Gradio finds it by default)
     ) -> tuple[Any, ...]:
         layout = None
+        source: str | Path
         if upload:
             source = upload
         elif example in examples:

@@ -29,7 +29,7 @@ import torch
 from spa2v.errors import BackendUnavailableError
 
 
-def spatial_cross_attention_names(unet: torch.nn.Module) -> list[str]:
+def spatial_cross_attention_names(unet: Any) -> list[str]:
     """Processor names of the UNet's spatial cross-attention layers.
 
     Temporal/motion modules (``motion_modules``, ``temp_attentions``, ``transformer_in``)
@@ -183,8 +183,11 @@ class LayoutAttnProcessor:
         **kwargs: Any,
     ) -> torch.Tensor:
         state = self.state
-        plain = encoder_hidden_states is None or hidden_states.ndim != 3
-        if plain or not (state.bias_enabled or state.record):
+        if (
+            encoder_hidden_states is None
+            or hidden_states.ndim != 3
+            or not (state.bias_enabled or state.record)
+        ):
             return self.original(
                 attn, hidden_states, encoder_hidden_states, attention_mask, *args, **kwargs
             )
@@ -236,7 +239,7 @@ class LayoutAttnProcessor:
 
 
 @contextlib.contextmanager
-def layout_steering(unet: torch.nn.Module, state: SteeringState) -> Iterator[list[str]]:
+def layout_steering(unet: Any, state: SteeringState) -> Iterator[list[str]]:
     """Install :class:`LayoutAttnProcessor` on the spatial cross-attention layers.
 
     Yields the steered processor names. The UNet's original processors (the very same
