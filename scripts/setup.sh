@@ -3,7 +3,8 @@
 #   system packages (apt-get, when run as root) and a virtual environment in .venv.
 #
 #   bash scripts/setup.sh            # core: run the pipeline, the demo
-#   bash scripts/setup.sh test       # + what the test suite needs (torch CPU, diffusers,
+#   bash scripts/setup.sh test       # + what the test suite needs (torch, the CPU build
+#                                    #   where there is no GPU; diffusers,
 #                                    #   gradio, Ray, Chromium for the browser test)
 # Re-running is cheap: each step is skipped when already done.
 set -euo pipefail
@@ -43,8 +44,16 @@ if [[ ! -f "$stamp" ]]; then
   echo "setup: installing Python packages ($profile) into .venv"
   .venv/bin/python -m pip install -q --upgrade pip
   if [[ "$profile" == test ]]; then
-    # torch first, pinned: a bare `torch` requirement would pull a multi-GB CUDA build.
-    .venv/bin/python -m pip install -q "torch==2.13.0"
+    # torch first, and the CPU build where there is no GPU: PyPI's torch is the CUDA
+    # build, which pulls ~20 CUDA wheels (several GB) even when pinned. The CPU build is
+    # "+cpu": a local wheel where pip is configured with one (checked first, fails fast
+    # elsewhere), else PyTorch's CPU index.
+    if command -v nvidia-smi >/dev/null 2>&1; then
+      .venv/bin/python -m pip install -q "torch==2.13.0"
+    elif ! .venv/bin/python -m pip install -q "torch==2.13.0+cpu" 2>/dev/null; then
+      .venv/bin/python -m pip install -q "torch==2.13.0" \
+        --index-url https://download.pytorch.org/whl/cpu
+    fi
     .venv/bin/python -m pip install -q -e ".[test,ui,diffusion,ray,llm]"
   else
     .venv/bin/python -m pip install -q -e .
