@@ -1,9 +1,9 @@
 """Top-3 family accuracy on real recordings nobody here made (Debian opensfx, freedesktop).
 
-Uses the clip tables and scoring of ``benchmarks/eval_tagging_real.py`` (the full,
-documented evaluation; table in docs/tagging.md). The issue's target is 80%; the 8-bit
-YAMNet reaches 52/68 = 76.5% on these clips, so the suite guards that measured figure
-(with one clip of slack for onnxruntime builds) rather than the target, and says so.
+Uses the clip table and scoring of ``benchmarks/eval_tagging_real.py`` (the full,
+documented evaluation; table in docs/tagging.md). The target is 80%; the 8-bit YAMNet
+reaches 45/61 = 73.8% on these clips, so the suite guards that measured figure (with one
+clip of slack for onnxruntime builds) rather than the target, and says so.
 """
 
 from __future__ import annotations
@@ -16,8 +16,8 @@ from types import ModuleType
 import pytest
 
 SCRIPT = Path(__file__).resolve().parents[1] / "benchmarks" / "eval_tagging_real.py"
-#: Measured 52/68 = 76.5% (docs/tagging.md); 51/68 = 75.0% still passes, 50/68 fails.
-FLOOR = 0.745
+#: Measured 45/61 = 73.8% (docs/tagging.md); 44/61 = 72.1% still passes, 43/61 fails.
+FLOOR = 0.72
 
 
 def _load_eval() -> ModuleType:
@@ -40,7 +40,7 @@ pytestmark = pytest.mark.skipif(
 def clips() -> list:
     clips = EVAL.load_clips()
     judged = [c for c in clips if not isinstance(c.expected, str)]
-    assert len(judged) >= 30  # the issue asks for at least 30 real recordings
+    assert len(judged) >= 30  # the target asks for at least 30 real recordings
     return clips
 
 
@@ -50,7 +50,7 @@ def results(clips: list) -> list:
 
 
 def test_real_recordings_reach_the_measured_accuracy(results: list) -> None:
-    assert len(results) == 68  # every clip whose name names something visible
+    assert len(results) == 61  # every clip whose name names something visible, once
     assert EVAL.accuracy(results) >= FLOOR, EVAL.markdown_table(results, [])
 
 
@@ -79,5 +79,5 @@ def test_very_short_clips_are_heard(results: list) -> None:
 
 def test_accuracy_does_not_depend_on_the_recording_level(clips: list, results: list) -> None:
     quiet = [EVAL.Clip(**{**vars(c), "audio": c.audio * 10 ** (-30 / 20)}) for c in clips]
-    quiet_results = EVAL.evaluate(quiet)  # without peak normalisation: ~30/68
+    quiet_results = EVAL.evaluate(quiet)  # without peak normalisation: about half
     assert abs(EVAL.accuracy(quiet_results) - EVAL.accuracy(results)) <= 1 / len(results)
