@@ -61,7 +61,8 @@ def test_static_source_is_placed_where_it_is_heard(az_deg, side):
     vsl = plan_physics(cues)
     centres = np.array(list(_centres(vsl).values()))
     assert len(centres) == len(vsl.frames)  # sounding and in view the whole time
-    assert abs(np.median(centres) - azimuth_to_x(az_deg)) < 0.03
+    # measured ~1e-4 (anechoic noise); 0.015 of the frame is ~1.7 deg near the centre
+    assert abs(np.median(centres) - azimuth_to_x(az_deg)) < 0.015
     expected = {"left": (0.0, 1 / 3), "centre": (1 / 3, 2 / 3), "right": (2 / 3, 1.0)}[side]
     assert expected[0] < np.median(centres) < expected[1]
     assert vsl.objects[0].motion == "static"
@@ -71,11 +72,12 @@ def test_static_source_is_placed_where_it_is_heard(az_deg, side):
 def test_left_source_is_on_the_left_in_every_format(fmt):
     _, cues = _static(25.0, fmt)
     centres = np.array(list(_centres(plan_physics(cues)).values()))
-    assert abs(np.median(centres) - azimuth_to_x(25.0)) < 0.03
-    # In a room the direction estimate is pulled towards the centre, but stays left.
+    assert abs(np.median(centres) - azimuth_to_x(25.0)) < 0.015  # measured ~4e-6
+    # In a room the direction estimate is pulled towards the centre, but stays left:
+    # measured 0.27-0.31 (25 deg is 0.27); 0.33 is 19 deg.
     _, cues = _static(25.0, fmt, rt60_s=0.3)
     centres = np.array(list(_centres(plan_physics(cues)).values()))
-    assert np.median(centres) < 0.4
+    assert np.median(centres) < 0.33
 
 
 def test_static_box_sits_on_the_ground_with_the_class_size():
@@ -136,11 +138,6 @@ def test_reasoning_states_the_cues():
     assert "azimuth went from -" in text and "deg" in text
     assert "loudness peaked at" in text
     assert "-> right-to-left" in text
-
-
-def test_planning_is_deterministic():
-    _, cues = _moving("left-to-right", "spaced")
-    assert plan_physics(cues).to_json() == plan_physics(cues).to_json()
 
 
 # --- keyframes and edge cases ---------------------------------------------------------
@@ -340,8 +337,12 @@ def test_label_posterior_factors_and_ranked_evidence():
 
 @pytest.mark.parametrize("noun", ["orchestra", "crowd", "choir", "ship"])
 def test_wide_objects_are_framed_whole(noun: str) -> None:
-    # From its typical distance a wide object spans at most half of the 90 deg frame,
-    # so its box keeps the heard position instead of being cut at both edges.
-    prior = class_prior(noun)
-    assert prior.width_m / (2 * prior.distance_m) <= 0.5 + 1e-9
-    assert class_prior("piano").distance_m == pytest.approx(3.5)  # narrow: family prior
+    """A wide object heard 15 deg to the left is drawn whole, centred where it is heard:
+    planned close, its box would run off the frame's edge and its centre would move."""
+    label = Label(noun.capitalize(), 0.8, noun, class_prior(noun).family)
+    vsl = plan_physics(_hand_cues(np.full(40, 15.0), np.ones(40, bool), label))
+    boxes = [box.box for frame in vsl.frames for box in frame.boxes]
+    assert boxes
+    for x0, _, x1, _ in boxes:
+        assert x0 > 0.0 and x1 < 1.0
+        assert (x0 + x1) / 2 == pytest.approx(float(azimuth_to_x(15.0)), abs=0.01)
