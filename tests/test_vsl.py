@@ -212,9 +212,11 @@ def test_load_errors_are_layout_errors(tmp_path: Path) -> None:
 def test_failed_save_leaves_no_file(tmp_path: Path) -> None:
     from spa2v.errors import OutputError
 
+    blocker = tmp_path / "a-file"  # a missing folder is made; one blocked by a file is not
+    blocker.write_text("")
     with pytest.raises(OutputError):
-        save_vsl(parse_vsl(_layout()), tmp_path / "no-such-dir" / "layout.json")
-    assert list(tmp_path.iterdir()) == []
+        save_vsl(parse_vsl(_layout()), blocker / "layout.json")
+    assert list(tmp_path.iterdir()) == [blocker]
 
 
 def test_lvd_round_trip_loses_only_pixel_rounding() -> None:
