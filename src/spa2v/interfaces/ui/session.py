@@ -66,7 +66,7 @@ def remove_expired(root: Path | None, keep_s: float, now_s: float | None = None)
     seconds (other folders are left alone); returns those removed."""
     base = Path(root) if root else DEFAULT_ROOT
     now_s = time.time() if now_s is None else now_s
-    removed = []
+    removed: list[Path] = []
     try:
         children = list(base.iterdir())
     except OSError:  # no folder yet: nothing to remove
