@@ -4,6 +4,7 @@ truth) or, with ``--real MANIFEST``, on annotated real recordings."""
 from __future__ import annotations
 
 import argparse
+from typing import Any
 
 from rich.console import Console
 
@@ -148,7 +149,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_engine_arguments(parser.add_argument_group("engine"), default_workers="1")
 
 
-def engine_options(args: argparse.Namespace) -> dict[str, object]:
+def engine_options(args: argparse.Namespace) -> dict[str, Any]:
     """Where the clips run: ``engine``, ``workers`` (default 1) and ``address``."""
     return {"engine": args.engine, "workers": args.workers or 1, "address": args.address}
 
