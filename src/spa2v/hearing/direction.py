@@ -106,6 +106,23 @@ DIRECTNESS_SMOOTH = (1, 1)
 FOA_TRACK_SMOOTH_FRAMES = 8
 
 
+#: Time over which phase maps are integrated before sources are found and followed
+#: (:func:`integrate_map`).
+PHASE_INTEGRATION_S = float(__import__("os").environ.get("SPA2V_INT", "0.4"))
+
+
+def integrate_map(direction_map: np.ndarray, frame_power: np.ndarray, hop_s: float,
+                  window_s: float = PHASE_INTEGRATION_S) -> np.ndarray:
+    """Power-weighted moving average ``(T, A)`` of a per-frame map over ``window_s``."""
+    n = max(1, round(window_s / hop_s))
+    if n <= 1:
+        return direction_map
+    w = np.asarray(frame_power, dtype=np.float64)
+    num = uniform_filter1d(direction_map * w[:, None], n, axis=0, mode="nearest")
+    den = uniform_filter1d(w, n, mode="nearest")
+    return (num / np.maximum(den, 1e-30)[:, None]).astype(direction_map.dtype)
+
+
 def bin_weights(power: np.ndarray, freqs_hz: np.ndarray) -> np.ndarray:
     """Per-bin reliability ``(F, T)`` from the summed channel power ``(F, T)``.
 

@@ -166,6 +166,11 @@ def hear(
             finder.circular,
             onset_map=finder.onset_map,
         )
+        if layout in ("spaced", "binaural"):
+            # Followed on the map integrated over time: a distant talker's direct sound
+            # is a weak peak in any one frame (sources are found on the per-frame map,
+            # where two instruments taking turns show up as alternating peaks).
+            dmap = dirn.integrate_map(dmap, mix_power.sum(axis=0) * active, hop_s)
         az, height = track_sources(dmap, finder.grid, centres, finder.circular)
         confidence = np.clip(height / finder.perfect, 0.0, 1.0)
         if centres.size > 1:

@@ -27,6 +27,15 @@ LATERAL_MIN_R2 = 0.3
 STILL_LATERAL_MIN_R2 = 0.5
 #: ... or by this much when hearing's own summary says the same direction.
 HEARING_LATERAL_MIN_DEG = 10.0
+#: Back and forth (``other``): the slowly smoothed azimuth (:data:`WANDER_SIGMA_S`)
+#: turns round at least once, each leg covering at least this many degrees (classes
+#: that usually move / that usually stand still). 15 deg moves a box by about a sixth
+#: of the view's width near the centre: a visible walk, not a wobble.
+WANDER_MIN_DEG = 15.0
+STILL_WANDER_MIN_DEG = 25.0
+#: Gaussian smoothing (s) of the azimuth before its legs are counted: a walker turns
+#: round over a second or more, a room's estimate jitters within a few hundred ms.
+WANDER_SIGMA_S = 0.75
 #: Depth motion: a level trend (straight-line fit over the span) of at least this many
 #: dB with at least this R^2, one (dB, R^2) pair of which must hold; a large trend may
 #: be noisy (an engine revving up as it leaves), a small one must be steady.
@@ -69,6 +78,38 @@ def level_trend(times_s: np.ndarray, level_db: np.ndarray) -> tuple[float, float
     return float(slope * np.ptp(times_s)), max(0.0, r2)
 
 
+def zigzag_legs_deg(values: np.ndarray, min_leg: float) -> list[float]:
+    """Signed legs of a track between its turning points, ignoring wiggles smaller than
+    ``min_leg`` (hysteresis: a turn counts once the track has come back ``min_leg``
+    from its last extreme).
+
+    >>> zigzag_legs_deg(np.array([0, 10, 30, 28, 5, -20, -18, 10]), 15.0)
+    [30.0, -50.0, 30.0]
+    """
+    values = np.asarray(values, dtype=float)
+    if values.size < 2:
+        return []
+    legs: list[float] = []
+    start = extreme = float(values[0])
+    direction = 0  # +1 rising, -1 falling, 0 undecided
+    for v in values[1:]:
+        v = float(v)
+        if direction >= 0 and v > extreme:
+            extreme = v
+        elif direction <= 0 and v < extreme:
+            extreme = v
+        if direction == 0:
+            if abs(extreme - start) >= min_leg:
+                direction = 1 if extreme > start else -1
+            continue
+        if direction * (extreme - v) >= min_leg:  # turned round
+            legs.append(extreme - start)
+            start, extreme, direction = extreme, v, -direction
+    if direction != 0 and abs(values[-1] - start) >= min_leg:
+        legs.append(float(values[-1] - start))
+    return legs
+
+
 def depth_change_db(facts: dict[str, float], motion: str) -> float:
     """The change (dB, + = nearer) drawn for an approaching/receding ``motion``: the
     distance track's trend when it passes :data:`DISTANCE_RULE` with that sign, else the
@@ -109,6 +150,8 @@ def motion_from_tracks(facts: dict[str, float], usually_moving: bool = True) -> 
         else (STILL_LATERAL_MIN_DEG, STILL_LATERAL_MIN_R2, STILL_DEPTH_RULES)
     )
     d_az = facts.get("az_trend_deg", facts["az_end_deg"] - facts["az_start_deg"])
+    if facts.get("az_turns" if usually_moving else "az_turns_still", 0) >= 1:
+        return "other"  # back and forth: the box follows the heard trajectory
     steady = facts.get("az_trend_r2", 1.0) >= lateral_r2
     lateral = classify_motion(d_az if steady else 0.0, 0.0, crossing_deg=lateral_deg)
     if lateral != "static":

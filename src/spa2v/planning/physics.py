@@ -49,7 +49,15 @@ from spa2v.errors import LayoutError
 from spa2v.hearing.cues import Cues, CueTrack
 from spa2v.planning.captions import frame_caption, plan_phrase, reasoning_text, scene_caption
 from spa2v.planning.labels import choose_label
-from spa2v.planning.motion import choose_motion, depth_change_db, level_trend
+from spa2v.planning.motion import (
+    STILL_WANDER_MIN_DEG,
+    WANDER_MIN_DEG,
+    WANDER_SIGMA_S,
+    choose_motion,
+    depth_change_db,
+    level_trend,
+    zigzag_legs_deg,
+)
 from spa2v.planning.priors import ClassPrior, class_prior
 from spa2v.planning.source_plan import SourcePlan
 
@@ -225,9 +233,7 @@ def _plan_source(
     active = np.asarray(track.active, dtype=bool)
 
     # Direction: confidence-weighted circular smoothing (see smooth_azimuth).
-    az_weight = active * np.clip(np.nan_to_num(track.azimuth_confidence), 0.0, 1.0)
-    if not np.any(az_weight > 0):
-        az_weight = active.astype(float)
+    az_weight = direction_weight(track, active)
     az_s = smooth_azimuth(t, np.asarray(track.azimuth_deg, float), az_weight, AZIMUTH_SIGMA_S)
 
     # Distance heard: 1/r from the smoothed level, relative to the mean level over the
@@ -252,6 +258,8 @@ def _plan_source(
         change_db = depth_change_db(facts, motion)
         trend_db = change_db * (t - t[active].mean()) / max(np.ptp(t[active]), 1e-6)
         heard_m = np.clip(prior.distance_m * 10.0 ** (-trend_db / 20.0), MIN_DISTANCE_M, None)
+    if motion == "other":
+        az_s = _slow_azimuth(track, t, active)  # the walk, without the estimate's jitter
     if motion in ("static", "approaching", "receding"):
         # A still object, or one moving along the line of sight, keeps its direction: one
         # place, the direction heard most of the time (robust to stretches where a
@@ -310,14 +318,14 @@ def distance_track(
 ) -> np.ndarray:
     """Horizontal distance per frame, from the motion class.
 
-    - static: the class prior distance (the level says little about absolute distance,
+    - static, and back and forth (other): the class prior distance (the level says little about absolute distance,
       and a steady box is what a static object looks like);
     - passing left/right: a straight pass at constant depth ``prior_m`` (the distance
       grows as ``1 / cos(azimuth)``), which is what the camera sees of a vehicle crossing
       the view; loudness dynamics of the source itself do not make the box pump;
-    - approaching/receding/other: the 1/r distance heard from the level.
+    - approaching/receding: the 1/r distance heard from the level.
     """
-    if motion == "static":
+    if motion in ("static", "other"):
         return np.full(azimuth_deg.shape, prior_m)
     if motion in ("left-to-right", "right-to-left"):
         cos_az = np.maximum(np.cos(np.radians(azimuth_deg)), math.cos(math.radians(80.0)))
@@ -339,6 +347,43 @@ def _elevation_deg(track: CueTrack, active: np.ndarray, prior: ClassPrior) -> fl
         if elev.size:
             return float(np.clip(np.median(elev), 0.0, 60.0))
     return FLYING_ELEVATION_DEG
+
+
+def _slow_azimuth(track: CueTrack, t: np.ndarray, active: np.ndarray) -> np.ndarray:
+    """The azimuth smoothed over :data:`~spa2v.planning.motion.WANDER_SIGMA_S`
+    (confidence-weighted, frames heard in front): the path of a source that walks back
+    and forth."""
+    azimuth = np.asarray(track.azimuth_deg, float)
+    # Only what is heard in front: a moment where a reflection from behind wins must
+    # not read as a walk round.
+    weight = direction_weight(track, active) * (np.abs(azimuth) < 90.0)
+    if not np.any(weight > 0):
+        weight = direction_weight(track, active)
+    return smooth_azimuth(t, azimuth, weight, WANDER_SIGMA_S)
+
+
+def direction_weight(track: CueTrack, active: np.ndarray) -> np.ndarray:
+    """How much each frame's azimuth counts: the confidence squared on active frames
+    (all active frames alike if none is confident).
+
+    Squared because a frame of a distant talker's pause or of a room's diffuse sound
+    still has a map peak, low and anywhere (often at the sides, where the phase map
+    is flat); at confidence 0.05 against 0.25 for a clear syllable it should count
+    1/25 as much, not 1/5.
+    """
+    confidence = np.clip(np.nan_to_num(track.azimuth_confidence), 0.0, 1.0)
+    weight = active * confidence**2
+    return weight if np.any(weight > 0) else active.astype(float)
+
+
+def _turns(slow_az_deg: np.ndarray, active: np.ndarray, min_leg_deg: float) -> int:
+    """How often the slowly smoothed direction turns round in front of the camera,
+    counting legs of at least ``min_leg_deg``."""
+    front = active & (np.abs(slow_az_deg) < 90.0)
+    if front.sum() < 3:
+        return 0
+    legs = zigzag_legs_deg(np.unwrap(slow_az_deg[front], period=360.0), min_leg_deg)
+    return max(0, len(legs) - 1)
 
 
 def _edge_median(values: np.ndarray, active: np.ndarray, first: bool, frac: float = 0.15):
@@ -388,6 +433,9 @@ def _cue_facts(
     front = active & (np.abs(az_s) < 90.0)
     use = front if front.sum() >= max(3, 0.2 * active.sum()) else active
     facts["az_trend_deg"], facts["az_trend_r2"] = level_trend(t[use], az_s[use])
+    slow = _slow_azimuth(track, t, active)
+    facts["az_turns"] = float(_turns(slow, active, WANDER_MIN_DEG))
+    facts["az_turns_still"] = float(_turns(slow, active, STILL_WANDER_MIN_DEG))
     pitch_change = track.pitch_change_ratio
     if pitch_change is None and track.pitch_hz is not None:
         pitch = np.asarray(track.pitch_hz, dtype=float)
