@@ -116,16 +116,21 @@ def test_mono_file_is_mono(tone, write_audio):
     assert sig.layout == "mono" and sig.n_channels == 1
 
 
-def test_stereo_kind_is_detected_from_the_signal(write_audio):
-    """Same noise in both channels: level difference only -> panned; delay only -> spaced."""
+def test_stereo_kind_is_left_to_hearing_which_detects_it_from_the_signal(write_audio):
+    """The loader says "stereo"; hearing tells the kind. Same noise in both channels:
+    level difference only -> panned; delay only -> spaced."""
+    from spa2v.hearing.extract import stereo_layout
+
     rng = np.random.default_rng(1)
     noise = (0.2 * rng.standard_normal(SR + 20)).astype(np.float32)
     panned = np.stack([noise[20:], 0.5 * noise[20:]])
     delayed = np.stack([noise[20:], noise[5:-15]])  # 15 samples = 0.31 ms, a 15 cm pair
     sig = load_audio(write_audio("panned.wav", panned, SR, subtype="FLOAT"))
-    assert sig.layout == "panned"
+    assert sig.layout == "stereo"
+    assert stereo_layout(sig.layout, sig.samples, sig.sr)[0] == "panned"
     assert sig.samples[0].std() > sig.samples[1].std()  # channel 0 (left) stays first
-    assert load_audio(write_audio("pair.wav", delayed, SR, subtype="FLOAT")).layout == "spaced"
+    pair = load_audio(write_audio("pair.wav", delayed, SR, subtype="FLOAT"))
+    assert stereo_layout(pair.layout, pair.samples, pair.sr)[0] == "spaced"
 
 
 @pytest.mark.parametrize("layout", STEREO_LAYOUTS)

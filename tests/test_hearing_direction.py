@@ -17,6 +17,9 @@ def _median_azimuth(result) -> tuple[float, float | None]:
     assert len(cues.sources) == 1, [s.azimuth_deg.mean() for s in cues.sources]
     track = cues.sources[0]
     use = track.active & (track.azimuth_confidence > 0)
+    if not use.any():  # identical channels (a dry source dead ahead): placed by priors
+        assert not cues.lateral_info
+        use = track.active
     el = None if track.elevation_deg is None else float(np.median(track.elevation_deg[use]))
     return float(np.median(track.azimuth_deg[use])), el
 

@@ -108,6 +108,9 @@ def hear(
     tags: bool = True,
     max_duration_s: float | None = DEFAULT_MAX_DURATION_S,
     progress: ProgressCallback | None = None,
+    *,
+    mic_spacing_m: float | None = None,
+    yaw_deg: float = 0.0,
 ) -> Cues:
     """Hear a recording: cue tracks per source (direction, loudness, motion...) and,
     with ``tags``, what each source is (YAMNet labels and drawable nouns).
@@ -127,12 +130,26 @@ def hear(
         stay unlabelled and ``cues.warnings`` says why).
     max_duration_s : float or None
         Refuse longer recordings (None: no limit).
+    mic_spacing_m : float or None
+        Spacing (m) of a spaced microphone pair, when known (phones/cameras: ~0.08-0.3);
+        None bounds it from the recording (at least 0.15).
+    yaw_deg : float
+        FOA: look this far to the left of the recording's front (e.g. 90 to face what
+        a 360-degree camera had on its left).
     """
     from spa2v.io.audio import load_audio
 
     _report(progress, "load")
     signal = load_audio(audio_path, layout=layout, max_duration_s=max_duration_s)
-    cues = hear_signal(signal, hop_s=hop_s, max_sources=max_sources, tags=tags, progress=progress)
+    cues = hear_signal(
+        signal,
+        hop_s=hop_s,
+        max_sources=max_sources,
+        tags=tags,
+        progress=progress,
+        mic_spacing_m=mic_spacing_m,
+        yaw_deg=yaw_deg,
+    )
     cues.audio_path = str(audio_path)
     return cues
 
@@ -143,6 +160,9 @@ def hear_signal(
     max_sources: int = 3,
     tags: bool = True,
     progress: ProgressCallback | None = None,
+    *,
+    mic_spacing_m: float | None = None,
+    yaw_deg: float = 0.0,
 ) -> Cues:
     """:func:`hear` for audio already loaded: cue tracks, labelled unless ``tags`` is
     False. The loader's warnings are carried into ``cues.warnings``; a tagger that
@@ -150,7 +170,9 @@ def hear_signal(
     from spa2v.hearing.extract import hear as extract_cues
 
     _report(progress, "hear")
-    cues = extract_cues(signal, hop_s=hop_s, max_sources=max_sources)
+    cues = extract_cues(
+        signal, hop_s=hop_s, max_sources=max_sources, mic_spacing_m=mic_spacing_m, yaw_deg=yaw_deg
+    )
     if tags and cues.sources:
         from spa2v.hearing.tagging.tag import tag_cues
 
@@ -297,6 +319,8 @@ class RunOptions:
     hop_s: float = 0.025
     max_sources: int = 3
     tags: bool = True
+    mic_spacing_m: float | None = None
+    yaw_deg: float = 0.0
     planner: str = "physics"
     plan_fps: float = 8.0
     n_frames: int | None = None
@@ -331,6 +355,8 @@ def run(
     generator_options: Mapping[str, Any] | None = None,
     cue_plot: bool = True,
     progress: ProgressCallback | None = None,
+    mic_spacing_m: float | None = None,
+    yaw_deg: float = 0.0,
 ) -> RunResult:
     """Hear -> tag -> plan -> render, writing every intermediate file next to the video.
 
@@ -348,6 +374,8 @@ def run(
         hop_s=hop_s,
         max_sources=max_sources,
         tags=tags,
+        mic_spacing_m=mic_spacing_m,
+        yaw_deg=yaw_deg,
         planner=planner,
         plan_fps=plan_fps,
         n_frames=n_frames,
@@ -417,6 +445,8 @@ def run_hear_step(
         max_sources=options.max_sources,
         tags=options.tags,
         progress=progress,
+        mic_spacing_m=options.mic_spacing_m,
+        yaw_deg=options.yaw_deg,
     )
     cues.audio_path = str(audio_path)
     cues.save(paths["cues"])

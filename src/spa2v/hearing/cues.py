@@ -117,6 +117,16 @@ class Cues:
     sources: list[CueTrack]
     audio_path: str | None = None
     warnings: list[str] = field(default_factory=list)
+    #: False when the recording carries no left/right information (dual-mono): the
+    #: azimuths are 0 with confidence 0, and a planner places objects by priors.
+    lateral_info: bool = True
+    #: For two channels: the stereo analysis (kind, confidence, evidence; see
+    #: :class:`spa2v.hearing.stereo_kind.StereoAnalysis`).
+    stereo: dict[str, Any] | None = None
+    #: Spacing (m) a spaced pair was heard with (given, or bounded from the recording).
+    mic_spacing_m: float | None = None
+    #: FOA: the view direction (deg, positive = left) azimuths are relative to.
+    yaw_deg: float | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -127,6 +137,10 @@ class Cues:
             "hop_s": self.hop_s,
             "audio_path": self.audio_path,
             "warnings": list(self.warnings),
+            "lateral_info": self.lateral_info,
+            "stereo": self.stereo,
+            "mic_spacing_m": self.mic_spacing_m,
+            "yaw_deg": self.yaw_deg,
             "sources": [s.to_dict() for s in self.sources],
         }
 
@@ -139,6 +153,10 @@ class Cues:
             hop_s=float(data["hop_s"]),
             audio_path=data.get("audio_path"),
             warnings=list(data.get("warnings", [])),
+            lateral_info=bool(data.get("lateral_info", True)),
+            stereo=data.get("stereo"),
+            mic_spacing_m=data.get("mic_spacing_m"),
+            yaw_deg=data.get("yaw_deg"),
             sources=[CueTrack.from_dict(s) for s in data["sources"]],
         )
 

@@ -44,6 +44,9 @@ MAP_BAND_HZ = {
     "panned": (50.0, 16000.0),
     "foa": (50.0, 16000.0),
 }
+#: Top of the band (Hz) phase maps keep for lossy-coded recordings: joint-stereo coding
+#: keeps inter-channel time differences below ~1.5 kHz and flattens those above.
+LOW_BAND_TOP_HZ = 1500.0
 #: A bin fits a direction if its phase is within this delay of the model (or within
 #: 60 degrees of phase, whichever is smaller) - about 10 degrees of azimuth ahead.
 FIT_DELAY_S = 100e-6
@@ -111,8 +114,12 @@ FOA_TRACK_SMOOTH_FRAMES = 8
 PHASE_INTEGRATION_S = float(__import__("os").environ.get("SPA2V_INT", "0.4"))
 
 
-def integrate_map(direction_map: np.ndarray, frame_power: np.ndarray, hop_s: float,
-                  window_s: float = PHASE_INTEGRATION_S) -> np.ndarray:
+def integrate_map(
+    direction_map: np.ndarray,
+    frame_power: np.ndarray,
+    hop_s: float,
+    window_s: float = PHASE_INTEGRATION_S,
+) -> np.ndarray:
     """Power-weighted moving average ``(T, A)`` of a per-frame map over ``window_s``."""
     n = max(1, round(window_s / hop_s))
     if n <= 1:
@@ -491,6 +498,9 @@ class DirectionFinder:
         Azimuth of a hard-panned source.
     ild_weight : float
         Weight of the band-ILD term in binaural maps (0 = phase only, the default).
+    low_band_only : bool
+        Phase maps use bins below :data:`LOW_BAND_TOP_HZ` only: for recordings whose
+        higher inter-channel time differences a lossy codec removed.
     """
 
     def __init__(
@@ -500,6 +510,7 @@ class DirectionFinder:
         spacing_m: float = 0.15,
         pan_span_deg: float = DEFAULT_PAN_SPAN_DEG,
         ild_weight: float = 0.0,
+        low_band_only: bool = False,
     ) -> None:
         self.layout = layout
         self.sg = spectrogram
@@ -507,6 +518,8 @@ class DirectionFinder:
         mix_power = spectrogram.power[0] if layout == "foa" else spectrogram.power.mean(axis=0)
         self.weights = bin_weights(mix_power, freqs)
         self.band = band_mask(freqs, layout)
+        if low_band_only and layout in ("spaced", "binaural"):
+            self.band &= freqs <= LOW_BAND_TOP_HZ
         self.circular = layout == "foa"
         self.grid = FOA_AZ_DEG if self.circular else STEREO_AZ_DEG
         self.ild_map = None

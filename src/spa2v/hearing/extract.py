@@ -37,6 +37,7 @@ from spa2v.hearing.spectral import (
     stft,
     window_coverage,
 )
+from spa2v.hearing.stereo_kind import StereoAnalysis, analyse_stereo
 from spa2v.io.signal import Signal
 
 #: Below this peak frame level (dBFS) a recording counts as silent.
@@ -50,10 +51,14 @@ DRR_WINDOW_S = 0.5
 #: A source whose median direct-to-reverberant ratio is below this (dB) is heard
 #: through a room (or a lot of noise): its distance follows from the DRR, not the level.
 REVERBERANT_DRR_DB = 10.0
+#: Spacing (m) of a spaced microphone pair when neither the user nor the recording says
+#: more (phones and cameras: 8-30 cm), and the spacings accepted from users.
+DEFAULT_MIC_SPACING_M = 0.15
+MIC_SPACING_RANGE_M = (0.02, 2.0)
 #: A pitch fall smaller than this is no evidence of a pass-by (about 1.7 m/s).
 MIN_DOPPLER_RATIO = 0.01
 
-_CHANNELS = {"mono": 1, "spaced": 2, "panned": 2, "binaural": 2, "foa": 4}
+_CHANNELS = {"mono": 1, "stereo": 2, "spaced": 2, "panned": 2, "binaural": 2, "foa": 4}
 
 
 def _check(signal: Signal, hop_s: float, max_sources: int) -> None:
@@ -85,8 +90,9 @@ def hear(
     hop_s: float = 0.025,
     max_sources: int = 3,
     *,
-    mic_spacing_m: float = 0.15,
+    mic_spacing_m: float | None = None,
     pan_span_deg: float = dirn.DEFAULT_PAN_SPAN_DEG,
+    yaw_deg: float = 0.0,
 ) -> Cues:
     """Cue tracks of up to ``max_sources`` sources (labels are left empty for tagging).
 
@@ -99,10 +105,15 @@ def hear(
         Frame hop in seconds; frame ``k`` is centred at ``k * hop_s``.
     max_sources : int
         Most sources to separate.
-    mic_spacing_m : float
-        Spacing of a spaced microphone pair (phones/cameras: 10-20 cm).
+    mic_spacing_m : float or None
+        Spacing of a spaced microphone pair (phones/cameras: 8-30 cm). None: the
+        largest of :data:`DEFAULT_MIC_SPACING_M` and the spacing the recording's largest
+        time differences need (:func:`spacing_for`).
     pan_span_deg : float
         Azimuth of a hard-panned source in panned stereo.
+    yaw_deg : float
+        FOA only: the camera looks this far to the left of the recording's front
+        (azimuths come out relative to the view).
 
     Returns
     -------
@@ -119,12 +130,23 @@ def hear(
     (1, 37)
     """
     _check(signal, hop_s, max_sources)
+    _check_direction_options(signal.layout, mic_spacing_m, yaw_deg)
     warnings = list(signal.warnings)
     samples = signal.samples
+    if yaw_deg:
+        samples = rotate_foa(samples, yaw_deg)
     if not np.all(np.isfinite(samples)):
         samples = np.nan_to_num(samples, nan=0.0, posinf=1.0, neginf=-1.0)
         warnings.append("non-finite samples were replaced by 0 / +-1")
-    layout = signal.layout
+    layout, stereo = stereo_layout(signal.layout, samples, signal.sr)
+    lateral_info = stereo is None or stereo.lateral_info
+    if stereo is not None and not stereo.lateral_info:
+        warnings.append(f"{_name(signal)}: {stereo.evidence}; objects are placed by priors")
+    elif stereo is not None and stereo.high_band_flattened:
+        warnings.append(
+            f"{_name(signal)} looks lossy-coded: its time differences above 1.5 kHz are "
+            "gone, so directions come from the low band only and are less sure"
+        )
     spectrogram = stft(samples, signal.sr, hop_s)
     times = spectrogram.times_s
     mix_power = _mixture_power(spectrogram, layout)
@@ -140,6 +162,10 @@ def hear(
         sources=[],
         audio_path=signal.source if signal.source != "<memory>" else None,
         warnings=warnings,
+        lateral_info=lateral_info,
+        stereo=None if stereo is None else stereo.to_dict(),
+        mic_spacing_m=spacing_for(stereo, mic_spacing_m) if layout == "spaced" else None,
+        yaw_deg=yaw_deg if layout == "foa" else None,
     )
     if peak_db < SILENCE_DB:
         cues.warnings.append(
@@ -149,12 +175,18 @@ def hear(
         return cues
     active = mix_db >= max(SILENCE_DB, peak_db - ACTIVITY_RANGE_DB)
 
-    if layout == "mono":
+    if layout == "mono" or not lateral_info:
         az = np.zeros((1, times.size))
         confidence = np.zeros((1, times.size))
         labels = np.zeros(mix_power.shape, dtype=int)
     else:
-        finder = dirn.DirectionFinder(spectrogram, layout, mic_spacing_m, pan_span_deg)
+        finder = dirn.DirectionFinder(
+            spectrogram,
+            layout,
+            cues.mic_spacing_m or DEFAULT_MIC_SPACING_M,
+            pan_span_deg,
+            low_band_only=stereo is not None and stereo.high_band_flattened,
+        )
         dmap = finder.map()
         centres = find_source_azimuths(
             dmap,
@@ -179,7 +211,7 @@ def hear(
             labels = np.zeros(mix_power.shape, dtype=int)
 
     direct_db: list[np.ndarray | None] = [None] * az.shape[0]
-    if layout in ("spaced", "binaural", "foa"):
+    if layout in ("spaced", "binaural", "foa") and lateral_info:
         window = max(3, round(DRR_WINDOW_S / hop_s))
         usable = finder.weights > 0
         model = None if layout == "foa" else finder.model_ipd
@@ -227,6 +259,72 @@ def hear(
             )
         )
     return cues
+
+
+def spacing_for(stereo: StereoAnalysis | None, given_m: float | None) -> float:
+    """The spacing (m) a spaced pair is heard with: the one given, else the largest of
+    :data:`DEFAULT_MIC_SPACING_M` and what the recording's largest time differences
+    need (a pair ``d`` apart cannot delay a sound by more than ``d / c``).
+
+    >>> spacing_for(None, 0.2), spacing_for(None, None)
+    (0.2, 0.15)
+    """
+    if given_m is not None:
+        return given_m
+    needed_m = 0.0 if stereo is None else stereo.largest_delay_s * dirn.SPEED_OF_SOUND_MPS
+    return round(max(DEFAULT_MIC_SPACING_M, needed_m), 3)
+
+
+def rotate_foa(samples: np.ndarray, yaw_deg: float) -> np.ndarray:
+    """AmbiX FOA ``(4, N)`` (W, Y, Z, X) turned so that azimuth ``yaw_deg`` (positive =
+    left) becomes the front: a source at azimuth ``a`` comes out at ``a - yaw_deg``.
+
+    >>> wave = np.array([[1.0], [1.0], [0.0], [0.0]])  # a plane wave from the left
+    >>> rotate_foa(wave, 90.0).round(6).ravel().tolist()  # now straight ahead
+    [1.0, 0.0, 0.0, 1.0]
+    """
+    yaw = np.radians(yaw_deg)
+    out = np.array(samples, dtype=np.float32, copy=True)
+    y, x = samples[1], samples[3]
+    out[3] = np.cos(yaw) * x + np.sin(yaw) * y
+    out[1] = np.cos(yaw) * y - np.sin(yaw) * x
+    return out
+
+
+def _check_direction_options(layout: str, mic_spacing_m: float | None, yaw_deg: float) -> None:
+    if (
+        mic_spacing_m is not None
+        and not MIC_SPACING_RANGE_M[0] <= mic_spacing_m <= MIC_SPACING_RANGE_M[1]
+    ):
+        raise Spa2vError(
+            f"microphone spacing {mic_spacing_m:g} m is out of range: use "
+            f"{MIC_SPACING_RANGE_M[0]:g}-{MIC_SPACING_RANGE_M[1]:g} m (phones: ~0.1-0.2)"
+        )
+    if yaw_deg and layout != "foa":
+        raise Spa2vError(
+            f"a view direction (yaw {yaw_deg:g} deg) needs a 4-channel FOA recording, "
+            f"not {layout if layout != 'stereo' else 'a stereo'} one"
+        )
+    if not -180.0 <= yaw_deg <= 180.0:
+        raise Spa2vError(f"yaw {yaw_deg:g} deg is out of range: use -180 to 180")
+
+
+def stereo_layout(layout: str, samples: np.ndarray, sr: int) -> tuple[str, StereoAnalysis | None]:
+    """The layout hearing uses and, for two channels, what they tell
+    (:func:`~spa2v.hearing.stereo_kind.analyse_stereo`).
+
+    ``"stereo"`` (kind not given) becomes the detected kind; a kind the user gave is
+    kept, but a dual-mono file still has no left/right information whatever it is
+    called.
+    """
+    if samples.shape[0] != 2 or layout not in ("stereo", "spaced", "panned", "binaural"):
+        return layout, None
+    analysis = analyse_stereo(samples, sr)
+    return (analysis.kind if layout == "stereo" else layout), analysis
+
+
+def _name(signal: Signal) -> str:
+    return signal.source if signal.source != "<memory>" else "the recording"
 
 
 def _foa_refine(
@@ -313,7 +411,7 @@ def source_audio(
     cues: Cues,
     source_id: int,
     *,
-    mic_spacing_m: float = 0.15,
+    mic_spacing_m: float | None = None,
     pan_span_deg: float = dirn.DEFAULT_PAN_SPAN_DEG,
 ) -> np.ndarray:
     """Mono signal of one source at ``signal.sr``, for the tagger
@@ -332,7 +430,7 @@ def source_audios(
     cues: Cues,
     source_ids: Sequence[int] | None = None,
     *,
-    mic_spacing_m: float = 0.15,
+    mic_spacing_m: float | None = None,
     pan_span_deg: float = dirn.DEFAULT_PAN_SPAN_DEG,
     beamform: bool = False,
 ) -> dict[int, np.ndarray]:
@@ -364,28 +462,30 @@ def source_audios(
     if missing:
         raise Spa2vError(f"no source {missing[0]} in these cues (sources: {ids or 'none'})")
     samples = np.nan_to_num(signal.samples)
-    if len(cues.sources) == 1 and signal.layout in TWO_MICROPHONES_APART:
-        side = beam_towards(samples, signal.layout, median_azimuth_deg(cues.sources[0]))
+    layout = cues.layout  # the kind hearing decided for a "stereo" signal
+    if len(cues.sources) == 1 and layout in TWO_MICROPHONES_APART:
+        side = beam_towards(samples, layout, median_azimuth_deg(cues.sources[0]))
         return {i: side.astype(np.float32) for i in wanted}
-    if len(cues.sources) == 1 or signal.layout == "mono":
+    if len(cues.sources) == 1 or layout == "mono":
         mono = signal.mono().astype(np.float32)
         return {i: mono for i in wanted}
     spectrogram = stft(samples, signal.sr, cues.hop_s)
     az = np.stack([np.interp(spectrogram.times_s, t.times_s, t.azimuth_deg) for t in cues.sources])
-    finder = dirn.DirectionFinder(spectrogram, signal.layout, mic_spacing_m, pan_span_deg)
+    spacing_m = mic_spacing_m or cues.mic_spacing_m or DEFAULT_MIC_SPACING_M
+    finder = dirn.DirectionFinder(spectrogram, layout, spacing_m, pan_span_deg)
     labels = nearest_source(finder.misfit(az))
     out = {}
     for source_id in wanted:
         index = ids.index(source_id)
         if beamform:
             azimuth = median_azimuth_deg(cues.sources[index])
-            reference = 0 if signal.layout == "foa" else side_channel(azimuth)  # W for FOA
+            reference = 0 if layout == "foa" else side_channel(azimuth)  # W for FOA
             filtered = mask_mvdr(spectrogram.spec, labels == index, reference)
             out[source_id] = istft(
                 filtered, signal.sr, spectrogram.hop, spectrogram.n_fft, signal.n_samples
             )
             continue
-        beam = beam_towards(samples, signal.layout, median_azimuth_deg(cues.sources[index]))
+        beam = beam_towards(samples, layout, median_azimuth_deg(cues.sources[index]))
         beam_spec = stft(beam[None].astype(np.float32), signal.sr, cues.hop_s).spec[0]
         masked = np.where(labels == index, beam_spec, 0.0)
         out[source_id] = istft(

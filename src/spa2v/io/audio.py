@@ -55,7 +55,7 @@ _STREAMING_DATA_SIZE = 0x7FFF0000
 _READABLE = "wav, flac, ogg/opus, mp3, m4a/aac, or a video with sound (mp4, mov, mkv, webm)"
 _LAYOUTS_BY_CHANNELS: dict[int, tuple[ChannelLayout, ...]] = {
     1: ("mono",),
-    2: STEREO_LAYOUTS,
+    2: ("stereo", *STEREO_LAYOUTS),
     4: ("foa",),
 }
 
@@ -74,9 +74,9 @@ def load_audio(
         first audio track is used.
     layout : ChannelLayout or None
         What the channels mean. ``None`` (or ``"auto"``) decides from the channel count:
-        1 -> ``"mono"``, 4 -> ``"foa"`` (AmbiX W, Y, Z, X), 2 -> the stereo kind detected
-        from the signal (``"spaced"``, ``"panned"`` or ``"binaural"``). A given layout
-        must fit the channel count.
+        1 -> ``"mono"``, 4 -> ``"foa"`` (AmbiX W, Y, Z, X), 2 -> ``"stereo"``, whose kind
+        (``"spaced"``, ``"panned"`` or ``"binaural"``) hearing detects from the signal.
+        A given layout must fit the channel count.
     max_duration_s : float or None
         Refuse longer inputs (checked from the header before decoding, and again while
         decoding, so memory stays bounded). ``None`` disables the limit.
@@ -289,18 +289,11 @@ def _choose_layout(
         if layout not in allowed:
             raise AudioInputError(
                 f"{name} has {n_channels} channel{'s' if n_channels > 1 else ''} but layout "
-                f"{layout!r} needs {_channels_for(layout)}: use {' or '.join(allowed)} or auto"
+                f"{layout!r} needs {_channels_for(layout)}: use "
+                f"{' or '.join(a for a in allowed if a != 'stereo')} or auto"
             )
         return layout, None
-    if n_channels != 2:
-        return allowed[0], None
-    try:  # imported lazily: detection lives in the hearing package
-        from spa2v.hearing.stereo_kind import detect_stereo_layout
-    except ModuleNotFoundError as exc:
-        if exc.name != "spa2v.hearing.stereo_kind":
-            raise
-        return "spaced", "stereo kind detection is not available: assuming a spaced pair"
-    return detect_stereo_layout(samples, sr), None
+    return allowed[0], None  # two channels: "stereo", their kind is hearing's to tell
 
 
 def _channels_for(layout: ChannelLayout) -> str:

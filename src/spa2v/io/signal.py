@@ -7,11 +7,12 @@ from typing import Literal
 
 import numpy as np
 
-#: How the channels of a recording relate to directions (``docs/design.md``).
-#: ``spaced`` is a spaced microphone pair (phone/camera, ~10-20 cm), ``panned`` is
-#: amplitude-panned (mixed) stereo, ``binaural`` a dummy-head recording, ``foa``
-#: first-order ambisonics in AmbiX order (W, Y, Z, X; SN3D).
-ChannelLayout = Literal["mono", "spaced", "panned", "binaural", "foa"]
+#: How the channels of a recording relate to directions (``docs/design.md``). ``spaced``
+#: is a spaced microphone pair (phone/camera, ~8-30 cm), ``panned`` is amplitude-panned
+#: (mixed) stereo, ``binaural`` a dummy-head recording, ``foa`` first-order ambisonics
+#: in AmbiX order (W, Y, Z, X; SN3D). ``stereo`` is two channels whose kind is not decided yet:
+#: hearing decides it from the signal (:mod:`spa2v.hearing.stereo_kind`).
+ChannelLayout = Literal["mono", "stereo", "spaced", "panned", "binaural", "foa"]
 STEREO_LAYOUTS: tuple[ChannelLayout, ...] = ("spaced", "panned", "binaural")
 
 
@@ -27,7 +28,8 @@ class Signal:
     sr : int
         Sample rate in Hz.
     layout : ChannelLayout
-        What the channels mean. For stereo this is detected or given by the user.
+        What the channels mean: given by the user, or ``stereo`` for two channels whose
+        kind hearing detects.
     source : str
         Where the samples came from (a path, or a description for simulated audio).
     warnings : list[str]

@@ -98,6 +98,17 @@ def reasoning_text(cues: Cues, plans: list[SourcePlan], fps: float) -> str:
         f"{cues.layout} recording, {cues.duration_s:.1f} s, {len(plans)} audible source(s); "
         f"keyframes at {fps:g}/s; objects are listed only while sounding and in view."
     ]
+    if not cues.lateral_info:
+        lines.append(
+            "The recording has no left/right information (its two channels carry the same "
+            "signal): objects are placed by priors, in the centre, and no lateral motion "
+            "is drawn."
+        )
+    elif cues.stereo:
+        lines.append(
+            f"Stereo kind {cues.stereo['kind']} (sure {cues.stereo['confidence']:.2f}): "
+            f"{cues.stereo['evidence']}."
+        )
     for plan in plans:
         f = plan.facts
         chosen = next(

@@ -94,9 +94,7 @@ def zigzag_legs_deg(values: np.ndarray, min_leg: float) -> list[float]:
     direction = 0  # +1 rising, -1 falling, 0 undecided
     for v in values[1:]:
         v = float(v)
-        if direction >= 0 and v > extreme:
-            extreme = v
-        elif direction <= 0 and v < extreme:
+        if (direction >= 0 and v > extreme) or (direction <= 0 and v < extreme):
             extreme = v
         if direction == 0:
             if abs(extreme - start) >= min_leg:

@@ -318,8 +318,9 @@ def distance_track(
 ) -> np.ndarray:
     """Horizontal distance per frame, from the motion class.
 
-    - static, and back and forth (other): the class prior distance (the level says little about absolute distance,
-      and a steady box is what a static object looks like);
+    - static, and back and forth (other): the class prior distance (the level says
+      little about absolute distance, and a steady box is what a still object looks
+      like);
     - passing left/right: a straight pass at constant depth ``prior_m`` (the distance
       grows as ``1 / cos(azimuth)``), which is what the camera sees of a vehicle crossing
       the view; loudness dynamics of the source itself do not make the box pump;

@@ -270,7 +270,7 @@ def tag_cues(
     for index, track in enumerate(out.sources):
         scores = separated_scores[index]
         if len(out.sources) > 1:
-            beam = beam_towards(signal.samples, signal.layout, median_azimuth_deg(track))
+            beam = beam_towards(signal.samples, cues.layout, median_azimuth_deg(track))
             beam = beam * gain
             beam_scores, _ = pooled_scores(beam, signal.sr, tagger, track)
             scores = np.maximum(scores, beam_scores * share[index])

@@ -83,6 +83,33 @@ def add_max_duration_argument(parser: argparse.ArgumentParser | argparse._Argume
     )
 
 
+def add_direction_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
+    """``--mic-spacing`` and ``--yaw``: how the recording was made, where the view looks."""
+    parser.add_argument(
+        "--mic-spacing",
+        type=number(float, 0.02, 2.0, unit=" m"),
+        default=None,
+        metavar="M",
+        help="spacing of a spaced microphone pair in metres, e.g. --mic-spacing 0.12 for a "
+        "phone (default: at least 0.15, wider when the recording's time differences need "
+        "it)",
+    )
+    parser.add_argument(
+        "--yaw",
+        type=number(float, -180.0, 180.0, unit=" deg"),
+        default=0.0,
+        metavar="DEG",
+        help="FOA (360-degree cameras) only: turn the view DEG degrees to the left of the "
+        "recording's front, e.g. --yaw 90 (default: 0, straight ahead); sources beside or "
+        "behind the view are off-screen",
+    )
+
+
+def direction_kwargs(args: argparse.Namespace) -> dict[str, float | None]:
+    """The keyword arguments of :func:`add_direction_arguments` for the hearing API."""
+    return {"mic_spacing_m": args.mic_spacing, "yaw_deg": args.yaw}
+
+
 def add_hearing_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGroup) -> None:
     """``--hop-ms``, ``--max-sources`` and ``--no-tags``: how to hear (cues, tag, run)."""
     parser.add_argument(
@@ -141,6 +168,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "(png, svg or pdf, from the extension)",
     )
     add_loading_arguments(parser)
+    add_direction_arguments(parser)
     add_hearing_arguments(parser)
 
 
@@ -157,7 +185,13 @@ def run(args: argparse.Namespace) -> int:
     check_output_path(plot_path, PLOT_SUFFIXES, "--plot")
 
     signal = load_from_args(args)
-    cues = hear_and_tag(signal, args.hop_ms / 1000.0, args.max_sources, tags=not args.no_tags)
+    cues = hear_and_tag(
+        signal,
+        args.hop_ms / 1000.0,
+        args.max_sources,
+        tags=not args.no_tags,
+        **direction_kwargs(args),
+    )
 
     if not quiet:  # -q: only errors and the paths written
         for warning in cues.warnings:
@@ -179,12 +213,26 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def hear_and_tag(signal: Signal, hop_s: float, max_sources: int, tags: bool = True) -> Cues:
+def hear_and_tag(
+    signal: Signal,
+    hop_s: float,
+    max_sources: int,
+    tags: bool = True,
+    mic_spacing_m: float | None = None,
+    yaw_deg: float = 0.0,
+) -> Cues:
     """Cue tracks for ``signal``, labelled unless ``tags`` is False
     (:func:`spa2v.api.hear_signal`)."""
     from spa2v.api import hear_signal
 
-    return hear_signal(signal, hop_s=hop_s, max_sources=max_sources, tags=tags)
+    return hear_signal(
+        signal,
+        hop_s=hop_s,
+        max_sources=max_sources,
+        tags=tags,
+        mic_spacing_m=mic_spacing_m,
+        yaw_deg=yaw_deg,
+    )
 
 
 # --- helpers -------------------------------------------------------------------------
@@ -196,10 +244,12 @@ def _print_summary(out: Console, signal: Signal, cues: Cues, layout_given: bool)
     how = "detected" if signal.n_channels == 2 else "by channel count"
     if layout_given:
         how = "given"
+    if cues.stereo and not layout_given:
+        how = f"detected, sure {cues.stereo['confidence']:.2f}: {cues.stereo['evidence']}"
     n = len(cues.sources)
     out.print(
         f"[bold]{escape(signal.source)}[/]: {signal.duration_s:.2f} s, {signal.sr} Hz, "
-        f"{signal.n_channels} ch, layout {signal.layout} ({how}); "
+        f"{signal.n_channels} ch, layout {cues.layout} ({escape(how)}); "
         f"{n} source{'s' if n != 1 else ''}"
     )
     if not cues.sources:

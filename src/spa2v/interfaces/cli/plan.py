@@ -16,7 +16,13 @@ from rich.console import Console
 from rich.markup import escape
 
 from spa2v.interfaces.cli._common import number
-from spa2v.interfaces.cli.cues import add_loading_arguments, hear_and_tag, load_from_args
+from spa2v.interfaces.cli.cues import (
+    add_direction_arguments,
+    add_loading_arguments,
+    direction_kwargs,
+    hear_and_tag,
+    load_from_args,
+)
 from spa2v.io.atomic import check_output_path
 from spa2v.planning import PLANNERS
 
@@ -72,6 +78,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     add_keyframe_arguments(parser)
     parser.add_argument("--fps", action=_RenamedFps, help=argparse.SUPPRESS)
     add_loading_arguments(parser)
+    add_direction_arguments(parser)
     add_llm_arguments(parser)
 
 
@@ -206,7 +213,7 @@ def cues_from_args(args: argparse.Namespace) -> Cues:
 
         return Cues.load(args.audio)
     signal = load_from_args(args)
-    cues: Cues = hear_and_tag(signal, hop_s=0.025, max_sources=3)
+    cues: Cues = hear_and_tag(signal, hop_s=0.025, max_sources=3, **direction_kwargs(args))
     cues.audio_path = str(args.audio)
     return cues
 

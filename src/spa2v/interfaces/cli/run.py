@@ -11,7 +11,12 @@ from typing import Any
 from rich.console import Console
 from rich.markup import escape
 
-from spa2v.interfaces.cli.cues import add_hearing_arguments, add_loading_arguments
+from spa2v.interfaces.cli.cues import (
+    add_direction_arguments,
+    add_hearing_arguments,
+    add_loading_arguments,
+    direction_kwargs,
+)
 from spa2v.interfaces.cli.plan import (
     add_keyframe_arguments,
     add_llm_arguments,
@@ -57,6 +62,7 @@ def add_pipeline_arguments(parser: argparse.ArgumentParser) -> None:
     """The hearing, planning and video options of ``run`` (shared with ``batch``)."""
     hearing = parser.add_argument_group("hearing")
     add_loading_arguments(hearing)
+    add_direction_arguments(hearing)
     add_hearing_arguments(hearing)
     planning = parser.add_argument_group("planning")
     planning.add_argument(
@@ -95,6 +101,7 @@ def run_options_from_args(args: argparse.Namespace, audio_path: str | None = Non
         hop_s=args.hop_ms / 1000.0,
         max_sources=args.max_sources,
         tags=not args.no_tags,
+        **direction_kwargs(args),
         planner=args.planner,
         plan_fps=args.keyframe_fps,
         n_frames=args.frames,

@@ -12,7 +12,12 @@ from rich.table import Table
 
 from spa2v.errors import OutputError
 from spa2v.interfaces.cli._common import number
-from spa2v.interfaces.cli.cues import add_loading_arguments, load_from_args
+from spa2v.interfaces.cli.cues import (
+    add_direction_arguments,
+    add_loading_arguments,
+    direction_kwargs,
+    load_from_args,
+)
 
 if TYPE_CHECKING:
     from spa2v.hearing.cues import Cues
@@ -47,6 +52,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="also write the labelled cue tracks as JSON (the input of `spa2v plan`)",
     )
     add_loading_arguments(parser)
+    add_direction_arguments(parser)
     parser.add_argument(
         "--top-k",
         type=number(int, 1, 10),
@@ -81,7 +87,7 @@ def run(args: argparse.Namespace) -> int:
         raise OutputError(f"-o {json_path}: use a file name ending in .json")
     tagger = get_tagger(args.tagger)  # fail on a bad backend before the slow part
     signal = load_from_args(args)
-    cues = hear(signal, max_sources=args.max_sources)
+    cues = hear(signal, max_sources=args.max_sources, **direction_kwargs(args))
     if cues.sources:
         cues = tag_cues(signal, cues, tagger=tagger, top_k=args.top_k)
 
