@@ -34,11 +34,7 @@ LAYERS: tuple[tuple[str, ...], ...] = (
 )
 
 #: Known upward imports, each with the reason it is still there. Keep this empty.
-KNOWN_EXCEPTIONS: set[tuple[str, str]] = {
-    # The audio loader still asks hearing which kind of stereo a file is; deciding it
-    # is hearing's job and moves there (then this entry goes).
-    ("spa2v.io.audio", "spa2v.hearing.stereo_kind"),
-}
+KNOWN_EXCEPTIONS: set[tuple[str, str]] = set()
 
 
 def _module_name(path: Path) -> str:

@@ -44,6 +44,7 @@ from spa2v.evaluation.layout_metrics import (
     score_clip,
     summarize,
 )
+from spa2v.hearing.cues import Cues
 from spa2v.io.atomic import write_text_atomic
 from spa2v.planning.vsl import VSL, VSLFrame
 
@@ -383,6 +384,11 @@ def truth_tracks(truth: Sequence[Any], times_s: np.ndarray) -> list[TruthTrack]:
 
 def plan_signal(signal: Any, planner: str = "physics", fps: float = 8.0) -> VSL:
     """The pipeline under test: hear -> tag -> plan."""
+    return hear_and_plan(signal, planner, fps)[1]
+
+
+def hear_and_plan(signal: Any, planner: str = "physics", fps: float = 8.0) -> tuple[Cues, VSL]:
+    """:func:`plan_signal`, returning the cues too (e.g. the stereo kind heard)."""
     from spa2v.hearing.extract import hear
     from spa2v.hearing.tagging.tag import tag_cues
     from spa2v.planning import plan
@@ -390,7 +396,7 @@ def plan_signal(signal: Any, planner: str = "physics", fps: float = 8.0) -> VSL:
     cues = hear(signal)
     if cues.sources:  # as spa2v.api.hear_signal: nothing heard, nothing to tag
         cues = tag_cues(signal, cues)
-    return plan(cues, planner=planner, fps=fps)
+    return cues, plan(cues, planner=planner, fps=fps)
 
 
 def error_line(exc: BaseException) -> str:

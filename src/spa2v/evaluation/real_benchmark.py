@@ -67,9 +67,9 @@ from spa2v.evaluation.benchmark import (
     error_line,
     evaluation_times,
     format_metric,
+    hear_and_plan,
     json_safe,
     map_clips,
-    plan_signal,
 )
 from spa2v.evaluation.layout_metrics import (
     DEPTH_MOTIONS,
@@ -664,8 +664,8 @@ def run_real_clip(
     try:
         wanted = FORMAT_LAYOUTS[clip.format] if given_layout else None
         signal = load_audio(realset.audio_path(clip), layout=wanted)
-        layout = signal.layout
-        vsl = plan_signal(signal, planner=planner, fps=fps)
+        cues, vsl = hear_and_plan(signal, planner=planner, fps=fps)
+        layout = cues.layout
         reasoning = vsl.reasoning
     except Exception as exc:  # scored as an empty layout and reported, unless fail_fast
         if fail_fast:

@@ -159,14 +159,16 @@ def alternating_pair(
     only now and then, so the greedy search's first "source" jumps between the two
     directions and its bins cover both, leaving no residual for the second. The peak
     positions far (>= :data:`MIN_ALTERNATING_SEPARATION_DEG`) from the first centre are
-    voted on; if their most voted direction holds the peak in >= :data:`MIN_SOURCE_FRAMES` of the
-    active frames, in every third of the active span, and the track switches between
-    the two directions at least :data:`MIN_ALTERNATIONS` times (a crossing source
-    switches once), it is a source, provided its peaks reach on average half the
-    height the residual search asks for (``min_peak``): a room's diffuse field also
-    moves the peak around, but low. A partner that holds the peak less often or lower
-    (>= :data:`MIN_CONFIRMED_FRAMES`) counts if ``confirm(azimuth)`` says the clip's
-    onsets point there too (:data:`MIN_ONSET_SHARE`).
+    voted on; if their most voted direction holds the peak in >=
+    :data:`MIN_SOURCE_FRAMES` of the active frames, in every third of the active span,
+    and the track switches between the two directions at least :data:`MIN_ALTERNATIONS`
+    times (a crossing source switches once) without the peak visiting the directions in
+    between as often as the second one (a source walking to and fro does), it is a
+    source, provided its peaks reach on average half the height the residual search asks
+    for (``min_peak``): a room's diffuse field also moves the peak around, but low. A
+    partner that holds the peak less often or lower (>= :data:`MIN_CONFIRMED_FRAMES`)
+    counts if ``confirm(azimuth)`` says the clip's onsets point there too
+    (:data:`MIN_ONSET_SHARE`).
 
     Returns
     -------
@@ -193,6 +195,16 @@ def alternating_pair(
     # active span (a source crossing the view dwells at one end, then at the other).
     thirds = np.array_split(np.flatnonzero(active), 3)
     if not all(near_first[part].any() and is_second[part].any() for part in thirds):
+        return None
+    # Two still sources take turns: the peak jumps from one to the other. A source that
+    # moves between the two directions (a talker walking back and forth) passes through
+    # the directions in between, which then hold the peak more often than the far end.
+    spread = _angle_diff(centre_deg, second)
+    between = active & ~near_first & ~is_second
+    between &= (_angle_diff(peak_az_deg, centre_deg) < spread) & (
+        _angle_diff(peak_az_deg, second) < spread
+    )
+    if between.sum() >= is_second.sum():
         return None
     sequence = is_second[near_first | is_second]  # whose frame it is, in time order
     if np.count_nonzero(np.diff(sequence.astype(int))) < MIN_ALTERNATIONS:

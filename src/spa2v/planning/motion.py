@@ -85,26 +85,35 @@ def zigzag_legs_deg(values: np.ndarray, min_leg: float) -> list[float]:
 
     >>> zigzag_legs_deg(np.array([0, 10, 30, 28, 5, -20, -18, 10]), 15.0)
     [30.0, -50.0, 30.0]
+    >>> zigzag_legs_deg(np.array([-9, 11, -18, 27, 4]), 25.0)  # the first rise is too small
+    [-29.0, 45.0]
     """
     values = np.asarray(values, dtype=float)
     if values.size < 2:
         return []
     legs: list[float] = []
-    start = extreme = float(values[0])
+    # Until the track has moved min_leg either way, follow both its lowest and highest.
+    low, high = float(values[0]), float(values[0])
+    low_at = high_at = 0
     direction = 0  # +1 rising, -1 falling, 0 undecided
-    for v in values[1:]:
-        v = float(v)
-        if (direction >= 0 and v > extreme) or (direction <= 0 and v < extreme):
-            extreme = v
+    start = extreme = float(values[0])
+    for i, v in enumerate(values[1:].tolist(), start=1):
         if direction == 0:
-            if abs(extreme - start) >= min_leg:
-                direction = 1 if extreme > start else -1
+            if v < low:
+                low, low_at = v, i
+            if v > high:
+                high, high_at = v, i
+            if high - low >= min_leg:
+                direction = 1 if high_at > low_at else -1
+                start, extreme = (low, high) if direction > 0 else (high, low)
             continue
-        if direction * (extreme - v) >= min_leg:  # turned round
+        if direction * (v - extreme) > 0:
+            extreme = v  # further the same way
+        elif direction * (extreme - v) >= min_leg:  # turned round
             legs.append(extreme - start)
             start, extreme, direction = extreme, v, -direction
-    if direction != 0 and abs(values[-1] - start) >= min_leg:
-        legs.append(float(values[-1] - start))
+    if direction != 0 and abs(extreme - start) >= min_leg:
+        legs.append(extreme - start)
     return legs
 
 

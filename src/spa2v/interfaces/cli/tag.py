@@ -96,7 +96,7 @@ def run(args: argparse.Namespace) -> int:
         err = Console(stderr=True, highlight=False, soft_wrap=True)
         for warning in cues.warnings:
             err.print(f"[yellow]warning:[/] {escape(warning)}")
-        out.print(source_table(cues, f"{signal.source} ({signal.layout}, {tagger.name})"))
+        out.print(source_table(cues, f"{signal.source} ({cues.layout}, {tagger.name})"))
     if json_path is not None:
         cues.save(json_path)  # atomic
         out.print(f"wrote {escape(str(json_path))}")
