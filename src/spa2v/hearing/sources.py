@@ -14,6 +14,9 @@ from scipy.ndimage import uniform_filter1d
 
 #: Sources closer than this are one source.
 MIN_SEPARATION_DEG = 20.0
+#: Frames (0.5 s at the default hop) over which a found source's per-frame peak is
+#: averaged into its path when looking for another source away from it.
+PATH_SMOOTH_FRAMES = 21
 #: A frame can hold another source if at least this share of its bin weight is left
 #: after removing the bins that fit the sources found so far.
 MIN_RESIDUAL_SHARE = 0.2
@@ -132,6 +135,11 @@ def find_source_azimuths(
         candidate &= peak >= min_peak
         for c in centres:
             candidate &= _angle_diff(az_grid_deg[idx], c) >= MIN_SEPARATION_DEG
+        # ... and away from where each source found so far is at that moment: a moving
+        # source's own leftovers trail its path, not its centre.
+        for track in tracks:
+            path = _smooth_path(track, PATH_SMOOTH_FRAMES)
+            candidate &= _angle_diff(az_grid_deg[idx], path) >= MIN_SEPARATION_DEG
         if not candidate.any():
             break
         centre = _vote(az_grid_deg, idx, peak * candidate, circular)
@@ -238,6 +246,14 @@ def _onset_confirms(
         return bool(pooled[best] >= MIN_ONSET_SHARE * pooled.max())
 
     return confirm
+
+
+def _smooth_path(azimuth_deg: np.ndarray, frames: int) -> np.ndarray:
+    """Moving average of an azimuth track on the circle (unit vectors), over ``frames``."""
+    rad = np.radians(azimuth_deg)
+    cos = uniform_filter1d(np.cos(rad), frames, mode="nearest")
+    sin = uniform_filter1d(np.sin(rad), frames, mode="nearest")
+    return np.degrees(np.arctan2(sin, cos))
 
 
 def _vote(az_grid_deg: np.ndarray, idx: np.ndarray, weight: np.ndarray, circular: bool) -> float:
