@@ -1,8 +1,8 @@
 """Hearing on real recordings: lossy round trips and dual-mono copies of annotated clips.
 
-The clips are the real development set kept beside the repository
-(``../shared/realdata``, see docs/real-benchmark.md); these tests are skipped where it
-is absent. The lossy copies are made with the simulator's codec round trip (PyAV's
+The clips are the real development set kept in a ``shared/realdata`` folder beside
+the repository (see docs/real-benchmark.md); these tests are skipped where it is
+absent. The lossy copies are made with the simulator's codec round trip (PyAV's
 MP3 and AAC encoders), the dual-mono copy by averaging the two channels.
 """
 

@@ -80,6 +80,9 @@ DUAL_MONO_LEVEL_DB = 1.0
 #: (at least twice :data:`ZERO_DELAY_S`), the high band's delay is "none" in at least
 #: this share.
 FLATTENED_SHARE = 0.6
+#: A low band whose delays span this much (s), from one side to the other, is a moving
+#: source (a 15 cm pair's delay swings by 0.87 ms in a full pass).
+SWEEP_S = 200e-6
 #: High-band coherence of channels that a codec made near-copies (intensity stereo).
 COPIED_COHERENCE = 0.9
 #: ... and the recording is still microphones apart if its low-band block peaks stay
@@ -328,7 +331,9 @@ def _high_band_flattened(blocks: _Blocks) -> bool:
     low band's side (a head shadow there), or while its channels are near-copies
     (intensity stereo): a codec removed the delay but not the source. A high band that
     is simply another source's (a centred drum beside a trumpet heard in the low band)
-    has neither.
+    has neither. So does every block of a clip whose low band sweeps from one side to
+    the other (by :data:`SWEEP_S` or more) while its high band stays still: no source
+    moves in one band only.
     """
     clear = np.abs(blocks.low_delay_s) >= 2 * ZERO_DELAY_S
     if clear.sum() < 3:
@@ -337,5 +342,7 @@ def _high_band_flattened(blocks: _Blocks) -> bool:
     same_source = (blocks.shadow_db[clear] * side >= HEAD_SHADOW_DB) | (
         blocks.high_coherence[clear] >= COPIED_COHERENCE
     )
+    if np.ptp(blocks.low_delay_s[clear]) >= SWEEP_S and (side > 0).any() and (side < 0).any():
+        same_source[:] = True
     flat = (np.abs(blocks.high_delay_s[clear]) < ZERO_DELAY_S) & same_source
     return bool(flat.mean() >= FLATTENED_SHARE)
