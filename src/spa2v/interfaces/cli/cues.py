@@ -11,7 +11,7 @@ import argparse
 import json
 import sys
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TypedDict
 
 from rich.console import Console
 from rich.markup import escape
@@ -105,7 +105,14 @@ def add_direction_arguments(parser: argparse.ArgumentParser | argparse._Argument
     )
 
 
-def direction_kwargs(args: argparse.Namespace) -> dict[str, float | None]:
+class DirectionOptions(TypedDict):
+    """The hearing API's keyword arguments for :func:`add_direction_arguments`."""
+
+    mic_spacing_m: float | None
+    yaw_deg: float
+
+
+def direction_kwargs(args: argparse.Namespace) -> DirectionOptions:
     """The keyword arguments of :func:`add_direction_arguments` for the hearing API."""
     return {"mic_spacing_m": args.mic_spacing, "yaw_deg": args.yaw}
 
