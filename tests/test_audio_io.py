@@ -375,3 +375,13 @@ def test_memory_bound_counts_samples_not_seconds(tone, write_audio, write_av):
     _one_line_error(foa, r"4 channels.*0\.5 s", max_duration_s=1.0)
     assert load_audio(write_audio("ok.wav", tone(SR, 0.9), SR), max_duration_s=1.0).sr == SR
     assert load_audio(high, max_duration_s=None).sr == 192_000  # no limit
+
+
+def test_a_wav_header_naming_no_known_codec_is_a_one_line_error(tone, write_audio):
+    """Found by the fuzzing campaign: bits per sample set to nonsense left FFmpeg with a
+    stream without a decoder (an AttributeError traceback)."""
+    path = write_audio("odd.wav", tone(SR, 0.2), SR, subtype="PCM_32")
+    data = bytearray(path.read_bytes())
+    data[34:36] = (44598).to_bytes(2, "little")  # bits per sample
+    path.write_bytes(bytes(data))
+    _one_line_error(path, "odd.wav")

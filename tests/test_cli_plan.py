@@ -179,3 +179,17 @@ def test_hearing_the_clip_finds_the_pass(clip):
 
     cues = hear(load_audio(clip))
     assert cues.sources and cues.sources[0].lateral_motion == "right-to-left"
+
+
+def test_a_cues_file_with_broken_times_is_a_clear_error(clip, tmp_path, capsys):
+    """Found by the fuzzing campaign: one frame time set to null (NaN) went through the
+    loader and crashed the planner with a ValueError traceback."""
+    cues_path = tmp_path / "c.json"
+    assert main(["cues", str(clip), "-o", str(cues_path), "--no-tags"]) == 0
+    data = json.loads(cues_path.read_text())
+    data["sources"][0]["times_s"][3] = None
+    cues_path.write_text(json.dumps(data))
+    capsys.readouterr()
+    assert main(["plan", str(cues_path), "-o", str(tmp_path / "l.json")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "times_s must be finite and increasing" in err[0]

@@ -363,3 +363,18 @@ def test_without_the_llm_extra_the_planner_says_what_to_install(tmp_path: Path) 
     assert done.returncode == 3, done.stderr
     assert "pip install 'spa2v[llm]'" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+@pytest.mark.parametrize("boxes", [True, 3, "none", {"id": 0}])
+def test_answers_with_boxes_of_the_wrong_type_fall_back_without_a_traceback(
+    server, bank_path, boxes
+):
+    """Found by the fuzzing campaign: ``"boxes": true`` crashed the repair step."""
+    base_url, script = server
+    layout = _answer_layout(QUERY)
+    layout["frames"][1]["boxes"] = boxes
+    layout["objects"] = "not a list"
+    script.answers = [json.dumps(layout)]
+    vsl = plan_llm(QUERY, base_url=base_url, model="m", bank=bank_path, max_attempts=1)
+    parse_vsl(vsl.to_dict())  # repaired or the fallback: a valid layout either way
+    assert fallback_warning(vsl) is not None or "repaired" in vsl.reasoning

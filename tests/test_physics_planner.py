@@ -346,3 +346,18 @@ def test_wide_objects_are_framed_whole(noun: str) -> None:
     for x0, _, x1, _ in boxes:
         assert x0 > 0.0 and x1 < 1.0
         assert (x0 + x1) / 2 == pytest.approx(float(azimuth_to_x(15.0)), abs=0.01)
+
+
+def test_keyframe_counts_are_bounded() -> None:
+    """Found by the fuzzing campaign: a million keyframes per second (or a cues file
+    claiming an astronomically long clip) planned for ever instead of failing."""
+    from spa2v.errors import LayoutError
+    from spa2v.planning.physics import keyframe_times
+
+    with pytest.raises(LayoutError, match="--keyframe-fps"):
+        keyframe_times(1.0, fps=1e6)
+    with pytest.raises(LayoutError, match="keyframes"):
+        keyframe_times(1e300, fps=8.0)
+    with pytest.raises(LayoutError, match="--frames"):
+        keyframe_times(1.0, n_frames=10**9)
+    assert len(keyframe_times(600.0, fps=60.0)[0]) == 36_001  # the longest input, fastest rate

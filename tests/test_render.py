@@ -360,3 +360,27 @@ def test_render_refuses_audio_that_run_refuses(tmp_path: Path, n_channels: int) 
     with pytest.raises(AudioInputError, match="channels"):
         api.render(car_layout(1.0), tmp_path / "multi.wav", tmp_path / "m.mp4")
     assert list(tmp_path.iterdir()) == [tmp_path / "multi.wav"]
+
+
+@pytest.mark.parametrize(
+    ("size", "fps"), [((64, 40), 1e9), ((64, 40), 0.0), ((64, 40), float("nan")), ((2, 40), 4.0)]
+)
+def test_render_refuses_video_settings_the_cli_refuses(
+    tmp_path: Path, size: tuple[int, int], fps: float
+) -> None:
+    """The API takes the same frame rates and sizes as --fps and --size (a billion frames
+    per second used to render for ever)."""
+    from spa2v.errors import Spa2vError
+
+    make_audio(tmp_path / "clip.wav", 0.5)
+    with pytest.raises(Spa2vError, match=r"fps|size"):
+        api.render(car_layout(0.5), tmp_path / "clip.wav", tmp_path / "v.mp4", size=size, fps=fps)
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["clip.wav"]
+
+
+def test_one_sample_at_a_rate_aac_cannot_encode_still_renders(tmp_path: Path) -> None:
+    """Found by the fuzzing campaign: resampling a single 192 kHz sample gave nothing to
+    concatenate (a ValueError traceback)."""
+    sf.write(tmp_path / "one.wav", np.full((1, 2), 0.1), 192_000, subtype="DOUBLE")
+    out = api.render(car_layout(1.0), tmp_path / "one.wav", tmp_path / "one.mp4", fps=4.0)
+    assert len(decode_video(out)[0]) == 1

@@ -31,7 +31,7 @@ from spa2v.io.atomic import atomic_path, atomic_paths, check_output_path
 from spa2v.io.audio import DEFAULT_MAX_DURATION_S, read_audio
 from spa2v.io.signal import Signal
 from spa2v.planning.vsl import VSL, load_vsl, save_vsl
-from spa2v.rendering import DEFAULT_FPS, DEFAULT_SIZE
+from spa2v.rendering import DEFAULT_FPS, DEFAULT_SIZE, check_video_settings
 
 log = logging.getLogger(__name__)
 
@@ -260,6 +260,7 @@ def render(
     from spa2v.rendering.storyboard import write_storyboard_from_video
     from spa2v.rendering.video import mux_audio, write_mp4
 
+    check_video_settings(tuple(size), fps)
     out = check_video_output(out_path)
     if storyboard_path is not None:
         check_output_path(Path(storyboard_path), {".png"}, "storyboard")
@@ -399,6 +400,7 @@ def run_options(
 ) -> RunResult:
     """:func:`run` with its options in one :class:`RunOptions`: the three steps below,
     one after the other, the recording decoded once."""
+    check_video_settings(tuple(options.size), options.fps)  # before minutes of hearing
     paths = output_paths(check_video_output(out_path))
     roles = ["cues", "layout", "video", "storyboard", "cue plot"]
     # Every output goes to a temporary name first and all are renamed at the end: a

@@ -7,6 +7,7 @@ This module is the contract between hearing, tagging and planning. It holds data
 from __future__ import annotations
 
 import json
+import math
 import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -182,9 +183,29 @@ class Cues:
         if not isinstance(data, dict) or data.get("schema") != CUES_SCHEMA:
             raise AudioInputError(f'{path}: {hint} (no "schema": "{CUES_SCHEMA}")')
         try:
-            return cls.from_dict(data)
+            cues = cls.from_dict(data)
+            _check_consistent(cues)
         except (KeyError, TypeError, ValueError) as exc:
             raise AudioInputError(f"{path}: {hint} (bad field: {exc})") from None
+        return cues
+
+
+def _check_consistent(cues: Cues) -> None:
+    """Raise ValueError naming the field when a loaded file cannot describe a recording:
+    non-finite or non-positive duration, rate or hop, frame times that are not finite and
+    increasing, or per-frame arrays of another length than the times."""
+    for name in ("duration_s", "sr", "hop_s"):
+        value = getattr(cues, name)
+        if not (math.isfinite(value) and value > 0):
+            raise ValueError(f"{name} is {value}")
+    for track in cues.sources:
+        times = track.times_s
+        if times.ndim != 1 or not np.all(np.isfinite(times)) or np.any(np.diff(times) <= 0):
+            raise ValueError(f"source {track.source_id}: times_s must be finite and increasing")
+        for key in _ARRAY_FIELDS:
+            values = getattr(track, key)
+            if values is not None and np.shape(values) != times.shape:
+                raise ValueError(f"source {track.source_id}: {key} has not one value per time")
 
 
 def _array_to_list(values: np.ndarray) -> list[Any]:

@@ -377,6 +377,11 @@ def _decode_av(path: Path, max_duration_s: float | None) -> tuple[np.ndarray, in
             kind = "a video without sound" if container.streams.video else "no audio stream"
             raise AudioInputError(f"{name} has no audio track ({kind}): give {_READABLE}")
         stream = container.streams.audio[0]
+        if stream.codec_context is None:  # a header naming no codec FFmpeg has
+            raise AudioInputError(
+                f"{name} is truncated or corrupt: its audio codec is unknown; "
+                "record or export it again"
+            )
         sr = int(stream.codec_context.sample_rate or 0)
         n_channels = int(stream.codec_context.channels or 0)
         declared_s = _av_duration_s(stream, container)

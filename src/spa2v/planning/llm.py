@@ -244,8 +244,8 @@ def answer_to_vsl(text: str, duration_s: float, fps: float) -> tuple[VSL, bool]:
     except LayoutError as first:
         try:
             return parse_vsl(repair_layout(data, duration_s, fps)), True
-        except LayoutError:
-            raise first from None
+        except (LayoutError, TypeError, ValueError, AttributeError, KeyError):
+            raise first from None  # the repair is best effort: the first problem is fed back
 
 
 # --- the planner ------------------------------------------------------------------------

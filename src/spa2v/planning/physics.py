@@ -118,6 +118,12 @@ def plan_physics(cues: Cues, fps: float | None = DEFAULT_FPS, n_frames: int | No
     return parse_vsl(data)
 
 
+#: Bounds on a layout's keyframes (rate per second, count): the longest input at the
+#: highest rate fits (600 s x 60 = 36,001); a file claiming more is refused, not planned.
+MAX_KEYFRAME_FPS = 60.0
+MAX_KEYFRAMES = 100_000
+
+
 def keyframe_times(
     duration_s: float, fps: float | None = DEFAULT_FPS, n_frames: int | None = None
 ) -> tuple[np.ndarray, float]:
@@ -128,17 +134,23 @@ def keyframe_times(
     >>> keyframe_times(2.0, fps=None, n_frames=3)
     (array([0., 1., 2.]), 1.0)
     """
-    if duration_s <= 0:
+    if not (math.isfinite(duration_s) and duration_s > 0):
         raise LayoutError(f"cannot plan a layout for a clip of {duration_s:g} s")
     if n_frames is not None:
-        if n_frames < 1:
-            raise LayoutError(f"--frames must be at least 1 (got {n_frames})")
+        if not 1 <= n_frames <= MAX_KEYFRAMES:
+            raise LayoutError(f"--frames must be 1-{MAX_KEYFRAMES} (got {n_frames})")
         if n_frames == 1:
             return np.array([0.0]), 1.0 / duration_s
         return np.linspace(0.0, duration_s, n_frames), (n_frames - 1) / duration_s
-    if fps is None or not fps > 0:
-        raise LayoutError(f"--fps must be a positive number (got {fps})")
+    if fps is None or not 0 < fps <= MAX_KEYFRAME_FPS:
+        raise LayoutError(f"--keyframe-fps must be above 0 and at most {MAX_KEYFRAME_FPS:g} "
+                          f"(got {fps})")  # fmt: skip
     n = math.floor(duration_s * fps + 1e-9) + 1
+    if n > MAX_KEYFRAMES:
+        raise LayoutError(
+            f"{duration_s:g} s at {fps:g} keyframes/s is {n} keyframes, over the "
+            f"{MAX_KEYFRAMES} a layout may have: lower --keyframe-fps or use --frames"
+        )
     return np.arange(n) / fps, float(fps)
 
 

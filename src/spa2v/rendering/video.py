@@ -77,6 +77,8 @@ def _resample(samples: np.ndarray, sr: int, rate: int) -> np.ndarray:
         frame.sample_rate = sr
         chunks += [out.to_ndarray() for out in resampler.resample(frame)]
     chunks += [out.to_ndarray() for out in resampler.resample(None)]
+    if not chunks:  # too few samples for the resampler to give any back
+        return np.zeros((samples.shape[0], 0), np.float32)
     return np.concatenate(chunks, axis=1).astype(np.float32, copy=False)
 
 

@@ -25,6 +25,7 @@ from spa2v.interfaces.cli.cues import (
 )
 from spa2v.io.atomic import check_output_path
 from spa2v.planning import PLANNERS
+from spa2v.planning.physics import MAX_KEYFRAME_FPS, MAX_KEYFRAMES
 
 if TYPE_CHECKING:
     from spa2v.hearing.cues import Cues
@@ -93,14 +94,14 @@ def add_keyframe_arguments(parser: argparse.ArgumentParser | argparse._ArgumentG
         "--keyframe-fps",
         "--fps-plan",  # the older name in run, kept as an alias
         dest="keyframe_fps",
-        type=number(float, 0, 60, above_low=True),
+        type=number(float, 0, MAX_KEYFRAME_FPS, above_low=True),
         default=8.0,
         metavar="N",
         help="layout keyframes per second (default: 8), e.g. --keyframe-fps 4",
     )
     rate.add_argument(
         "--frames",
-        type=number(int, 1, 10_000),
+        type=number(int, 1, MAX_KEYFRAMES),
         metavar="N",
         help="a fixed number of layout keyframes spread over the clip instead, e.g. --frames 16",
     )

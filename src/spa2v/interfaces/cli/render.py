@@ -24,7 +24,7 @@ from rich.progress import (
 
 from spa2v.interfaces.cli._common import number
 from spa2v.interfaces.cli.cues import add_max_duration_argument
-from spa2v.rendering import DEFAULT_FPS, DEFAULT_SIZE
+from spa2v.rendering import DEFAULT_FPS, DEFAULT_SIZE, FPS_RANGE, SIDE_RANGE
 
 NAME = "render"
 HELP = "draw a layout (VSL JSON) as an MP4 video with the original audio"
@@ -76,7 +76,7 @@ def add_render_arguments(parser: argparse.ArgumentParser) -> None:
     )
     group.add_argument(
         "--fps",
-        type=number(float, 1, 120, unit=" fps"),
+        type=number(float, *FPS_RANGE, unit=" fps"),
         default=DEFAULT_FPS,
         help=f"video frame rate (default {DEFAULT_FPS:g})",
     )
@@ -182,8 +182,9 @@ def parse_size(text: str) -> tuple[int, int]:
     except ValueError:
         raise argparse.ArgumentTypeError(f"{text!r} is not WIDTHxHEIGHT, e.g. 512x320") from None
     for value in (width, height):
-        if not 16 <= value <= 4096 or value % 2:
+        if not SIDE_RANGE[0] <= value <= SIDE_RANGE[1] or value % 2:
             raise argparse.ArgumentTypeError(
-                f"{text}: width and height must be even numbers from 16 to 4096"
+                f"{text}: width and height must be even numbers from "
+                f"{SIDE_RANGE[0]} to {SIDE_RANGE[1]}"
             )
     return width, height
