@@ -5,7 +5,8 @@
 #   bash scripts/setup.sh            # core: run the pipeline, the demo
 #   bash scripts/setup.sh test       # + what the test suite needs (torch, the CPU build
 #                                    #   where there is no GPU; diffusers,
-#                                    #   gradio, Ray, Chromium for the browser test)
+#                                    #   gradio, Ray, OpenCV, Chromium for the browser test,
+#                                    #   the darknet sample photos for the detector test)
 # Re-running is cheap: each step is skipped when already done.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -54,9 +55,27 @@ if [[ ! -f "$stamp" ]]; then
       .venv/bin/python -m pip install -q "torch==2.13.0" \
         --index-url https://download.pytorch.org/whl/cpu
     fi
-    .venv/bin/python -m pip install -q -e ".[test,ui,diffusion,ray,llm]"
+    .venv/bin/python -m pip install -q -e ".[test,ui,diffusion,ray,llm,eval]"
   else
     .venv/bin/python -m pip install -q -e .
   fi
   touch "$stamp"
+fi
+
+# The detector test's real photographs (dog, horses, person, giraffe...): the sample
+# images of Debian's `darknet` package. Only the .deb is fetched and its images unpacked
+# into .venv/share/darknet (installing it would pull OpenCV, Qt and GDAL libraries).
+photos=".venv/share/darknet/data"
+if [[ "$profile" == test && ! -f /usr/share/darknet/data/dog.jpg && ! -f "$photos/dog.jpg" ]]; then
+  if command -v apt-get >/dev/null; then
+    tmp="$(mktemp -d)"
+    if (cd "$tmp" && apt-get download darknet >/dev/null 2>&1); then
+      dpkg-deb -x "$tmp"/darknet_*.deb "$tmp/x"
+      mkdir -p "$photos"
+      cp "$tmp"/x/usr/share/darknet/data/*.jpg "$photos/"
+    else
+      echo "setup: could not download Debian's darknet package (detector photos test skipped)" >&2
+    fi
+    rm -rf "$tmp"
+  fi
 fi

@@ -10,6 +10,9 @@ previous one returns, or a file it wrote:
 >>> result = spa2v.run("street.wav", "street.mp4")         # all of it, every file  # doctest: +SKIP
 >>> result.storyboard  # doctest: +SKIP
 PosixPath('street.storyboard.png')
+>>> report = spa2v.evaluate("street.mp4", layout=layout)  # judge any video  # doctest: +SKIP
+>>> report.spatial.verdict  # doctest: +SKIP
+'agrees'
 
 User-caused problems raise :class:`spa2v.errors.Spa2vError` subclasses with a one-line
 message that says what to do.
@@ -56,6 +59,8 @@ class RunResult:
     cues: Cues
     vsl: VSL
     warnings: list[str] = field(default_factory=list)
+    evaluation: Any = None  # a VideoEvaluation when the run was asked to evaluate
+    evaluation_json: Path | None = None
 
     @property
     def paths(self) -> dict[str, Path]:
@@ -66,6 +71,7 @@ class RunResult:
             "layout": self.layout_json,
             "cue plot": self.cue_plot,
             "storyboard": self.storyboard,
+            "evaluation": self.evaluation_json,
         }
         return {name: path for name, path in named.items() if path is not None}
 
@@ -77,7 +83,8 @@ def output_paths(out_path: PathLike) -> dict[str, Path]:
     >>> {k: str(v) for k, v in paths.items()}  # doctest: +NORMALIZE_WHITESPACE
     {'video': 'out/street.mp4', 'cues': 'out/street.cues.json',
      'layout': 'out/street.layout.json', 'cue plot': 'out/street.cues.png',
-     'storyboard': 'out/street.storyboard.png'}
+     'storyboard': 'out/street.storyboard.png',
+     'evaluation': 'out/street.eval.json'}
     """
     video = Path(out_path)
     base = video.with_suffix("")
@@ -87,6 +94,7 @@ def output_paths(out_path: PathLike) -> dict[str, Path]:
         "layout": Path(f"{base}.layout.json"),
         "cue plot": Path(f"{base}.cues.png"),
         "storyboard": Path(f"{base}.storyboard.png"),
+        "evaluation": Path(f"{base}.eval.json"),
     }
 
 
@@ -333,6 +341,7 @@ class RunOptions:
     generator: str = "animatic"
     generator_options: Mapping[str, Any] | None = None
     cue_plot: bool = True
+    evaluate: bool = False  # also judge the video (spa2v[eval]): NAME.eval.json
 
 
 def run(
@@ -355,6 +364,7 @@ def run(
     generator: str = "animatic",
     generator_options: Mapping[str, Any] | None = None,
     cue_plot: bool = True,
+    evaluate: bool = False,
     progress: ProgressCallback | None = None,
     mic_spacing_m: float | None = None,
     yaw_deg: float = 0.0,
@@ -362,7 +372,9 @@ def run(
     """Hear -> tag -> plan -> render, writing every intermediate file next to the video.
 
     Writes ``NAME.mp4``, ``NAME.cues.json``, ``NAME.layout.json``, ``NAME.cues.png``
-    (cue plot) and ``NAME.storyboard.png`` for ``out_path = NAME.mp4``. The keyword
+    (cue plot) and ``NAME.storyboard.png`` for ``out_path = NAME.mp4``; with
+    ``evaluate``, also ``NAME.eval.json``: :func:`evaluate` of the video against its
+    layout and its own sound (needs ``spa2v[eval]``, checked before any work). The keyword
     options are the fields of :class:`RunOptions`; :func:`run_options` takes one.
 
     >>> result = run("street.wav", "street.mp4")  # doctest: +SKIP
@@ -388,6 +400,7 @@ def run(
         generator=generator,
         generator_options=generator_options,
         cue_plot=cue_plot,
+        evaluate=evaluate,
     )
     return run_options(audio_path, out_path, options, progress=progress)
 
@@ -402,7 +415,11 @@ def run_options(
     one after the other, the recording decoded once."""
     check_video_settings(tuple(options.size), options.fps)  # before minutes of hearing
     paths = output_paths(check_video_output(out_path))
+    if options.evaluate:
+        check_evaluation_available()  # fail before the work, not after it
     roles = ["cues", "layout", "video", "storyboard", "cue plot"]
+    roles += ["evaluation"] if options.evaluate else []
+    evaluation = None
     # Every output goes to a temporary name first and all are renamed at the end: a
     # failed or interrupted run leaves none of them (and no folder it had to make).
     with atomic_paths([paths[role] for role in roles]) as tmps:
@@ -412,8 +429,10 @@ def run_options(
             tmp["cue plot"].unlink()  # not drawn: nothing to rename
         vsl = run_plan_step(cues, tmp, options, progress)
         run_render_step(vsl, audio_path, tmp, options, progress, signal=signal)
+        if options.evaluate:
+            evaluation = run_eval_step(vsl, tmp, progress, video_name=paths["video"])
     plot_path = paths["cue plot"] if plot_path is not None else None
-    return RunResult(
+    result = RunResult(
         video=paths["video"],
         cues_json=paths["cues"],
         layout_json=paths["layout"],
@@ -423,6 +442,9 @@ def run_options(
         vsl=vsl,
         warnings=[*cues.warnings, *_planner_warnings(vsl, options.planner)],
     )
+    if evaluation is not None:
+        result.evaluation, result.evaluation_json = evaluation, paths["evaluation"]
+    return result
 
 
 # The three steps of :func:`run`, each writing its files into ``paths``
@@ -500,6 +522,78 @@ def run_render_step(
         signal=signal,
         **(options.generator_options or {}),
     )
+
+
+def run_eval_step(
+    vsl: VSL,
+    paths: Mapping[str, Path],
+    progress: ProgressCallback | None = None,
+    video_name: PathLike | None = None,
+) -> Any:
+    """Judge the rendered video against its layout and its own (muxed) sound, as a
+    viewer hears it; write the report as ``paths["evaluation"]`` and return it.
+    ``video_name``: the name the report gives the video (when ``paths`` are temporary)."""
+    evaluation = evaluate_video_file(paths["video"], layout=vsl, progress=progress)
+    if video_name is not None:
+        evaluation.video = str(video_name)
+    evaluation.save(paths["evaluation"])
+    return evaluation
+
+
+def check_evaluation_available() -> None:
+    """Raise the one-line install hint when the evaluation's OpenCV is missing."""
+    from spa2v.evaluation.detector import require_cv2
+
+    require_cv2()
+
+
+def evaluate(
+    video_path: PathLike,
+    layout: VSL | PathLike | None = None,
+    audio_path: PathLike | None = None,
+    *,
+    boxes: str = "auto",
+    detect_fps: float | None = None,
+    report_path: PathLike | None = None,
+    plot_path: PathLike | None = None,
+    progress: ProgressCallback | None = None,
+) -> Any:
+    """Judge a video: layout adherence (with a layout), AV-Align and spatial agreement of
+    the picture with where its sound comes from; needs ``pip install 'spa2v[eval]'``.
+
+    Returns a :class:`spa2v.evaluation.video.VideoEvaluation`; ``report_path`` (JSON) and
+    ``plot_path`` (PNG) also write it. See ``docs/evaluation.md``.
+
+    >>> report = evaluate("street.mp4", layout="street.layout.json")  # doctest: +SKIP
+    >>> report.figures()["spatial_verdict"]  # doctest: +SKIP
+    'agrees'
+    """
+    if report_path is not None:
+        check_output_path(Path(report_path), {".json"}, "report")
+    if plot_path is not None:
+        check_output_path(Path(plot_path), {".png"}, "plot")
+    result = evaluate_video_file(
+        video_path,
+        layout=layout,
+        audio_path=audio_path,
+        boxes=boxes,
+        detect_fps=detect_fps,
+        progress=progress,
+    )
+    if report_path is not None:
+        result.save(report_path)
+    if plot_path is not None:
+        from spa2v.evaluation.video import plot_evaluation
+
+        plot_evaluation(result, plot_path)
+    return result
+
+
+def evaluate_video_file(video_path: PathLike, **options: Any) -> Any:
+    """:func:`spa2v.evaluation.video.evaluate_video`, imported when used (OpenCV)."""
+    from spa2v.evaluation.video import evaluate_video
+
+    return evaluate_video(video_path, **options)
 
 
 def bench_real(

@@ -22,6 +22,10 @@ class AudioInputError(Spa2vError):
     """The audio file cannot be read or used (empty, corrupt, unsupported...)."""
 
 
+class VideoInputError(Spa2vError):
+    """The video file cannot be read or used (empty, corrupt, no picture...)."""
+
+
 class LayoutError(Spa2vError):
     """A Video Scene Layout is invalid (names the field and the reason)."""
 

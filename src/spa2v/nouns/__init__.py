@@ -9,8 +9,10 @@ Two small tables ship beside this module:
 - ``nouns.csv``: one row per drawable noun with its priors -- coarse ``family``
   (vehicle, train, aircraft, dog, bell, instrument, ...), physical ``width_m`` and
   ``height_m`` (as seen side-on), ``flying`` (drawn above the ground), ``usually_moving``,
-  a typical ``scene`` ("a street"), ``indoor`` and one ``emoji`` that Noto Color Emoji
-  draws (used by the animatic renderer).
+  a typical ``scene`` ("a street"), ``indoor``, one ``emoji`` that Noto Color Emoji
+  draws (used by the animatic renderer) and the ``detector_class``: the COCO class an
+  object detector sees it as (Darknet's spelling, e.g. "aeroplane"), empty when COCO
+  has none; a hand-held or played instrument is seen as the "person" playing it.
 - ``audioset_nouns.csv``: every one of YAMNet's 521 AudioSet classes, either mapped to a
   noun or explicitly marked non-visual with a reason (music genre or mood, acoustic
   scene, noise or signal, generic sound that many things make). ``generic`` marks
@@ -55,6 +57,7 @@ class NounInfo:
     scene: str
     indoor: bool
     emoji: str
+    detector_class: str = ""  # COCO class as the video evaluation's detector names it
 
 
 def _read_csv(name: str) -> list[dict[str, str]]:
@@ -77,6 +80,7 @@ def noun_table() -> dict[str, NounInfo]:
             scene=row["scene"],
             indoor=row["indoor"] == "1",
             emoji=row["emoji"],
+            detector_class=row["detector_class"],
         )
     return table
 
@@ -178,6 +182,17 @@ def class_to_noun(audio_label: str) -> NounInfo | None:
     """
     noun = class_table().get(audio_label)
     return None if noun is None else noun_table()[noun]
+
+
+def detector_class(noun: str) -> str | None:
+    """The COCO class a detector sees ``noun`` as, or None when COCO has no such class.
+
+    Example
+    -------
+    >>> detector_class("helicopter"), detector_class("violin"), detector_class("bee")
+    ('aeroplane', 'person', None)
+    """
+    return noun_info(noun).detector_class or None
 
 
 def families() -> list[str]:

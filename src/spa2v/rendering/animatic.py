@@ -128,6 +128,10 @@ class AnimaticRenderer:
         info = noun_info(noun)
         return info.width_m / info.height_m  # square pixels: metres keep their ratio
 
+    def sprite(self, object_id: int) -> Image.Image:
+        """The RGBA sprite drawn for ``object_id`` (cropped, facing its motion)."""
+        return self._styles[object_id].sprite
+
     # -- per frame --------------------------------------------------------------------
 
     def render_frame(self, t: float) -> np.ndarray:
@@ -170,11 +174,16 @@ class AnimaticRenderer:
             y1 = y0 + w / self._styles[object_id].aspect  # clipped at the bottom
         return (x0, y0, x1, y1), anchor
 
-    def _paste(self, frame: Image.Image, object_id: int, box: tuple[float, ...]) -> None:
+    def sprite_rect(
+        self, object_id: int, box: tuple[float, ...]
+    ) -> tuple[int, int, int, int] | None:
+        """Where the sprite of ``object_id`` is drawn for the normalized ``box``: ``(left,
+        top, width, height)`` in pixels (may reach past the frame edges), or None when
+        the box is under a pixel."""
         (x0, y0, x1, y1), anchor = self._pixel_box(object_id, box)
         box_w, box_h = x1 - x0, y1 - y0
         if box_w < 1 or box_h < 1:
-            return
+            return None
         sprite = self._styles[object_id].sprite
         sprite_aspect = sprite.width / sprite.height
         box_aspect = box_w / box_h
@@ -184,18 +193,46 @@ class AnimaticRenderer:
         )
         draw_w = min(box_w, box_h * drawn_aspect)
         draw_h = draw_w / drawn_aspect
-        size = (max(1, round(draw_w)), max(1, round(draw_h)))
+        width, height = max(1, round(draw_w)), max(1, round(draw_h))
+        # Standing on the box's bottom edge (the ground contact); centred horizontally,
+        # or against the visible edge of a box that runs off the frame.
+        left = round(x0 + (box_w - width) * (1 + anchor) / 2)
+        top = round(y1 - height)
+        return left, top, width, height
+
+    def drawn_boxes(self, t: float) -> dict[int, tuple[float, float, float, float]]:
+        """The normalized boxes of the sprites as :meth:`render_frame` draws them at
+        ``t``, clipped to the frame (objects drawn entirely outside are left out): what
+        a video evaluation sees of a faithful animatic."""
+        out: dict[int, tuple[float, float, float, float]] = {}
+        for object_id, box in self.vsl.boxes_at(t).items():
+            rect = self.sprite_rect(object_id, box)
+            if rect is None:
+                continue
+            left, top, width, height = rect
+            x0, y0 = max(0, left), max(0, top)
+            x1, y1 = min(self.width, left + width), min(self.height, top + height)
+            if x1 > x0 and y1 > y0:
+                out[object_id] = (
+                    x0 / self.width,
+                    y0 / self.height,
+                    x1 / self.width,
+                    y1 / self.height,
+                )
+        return out
+
+    def _paste(self, frame: Image.Image, object_id: int, box: tuple[float, ...]) -> None:
+        rect = self.sprite_rect(object_id, box)
+        if rect is None:
+            return
+        left, top, *size = rect
         key = (object_id, *size)
         resized = self._resized.get(key)
         if resized is None:
-            resized = sprite.resize(size, Image.Resampling.BILINEAR)
+            resized = self._styles[object_id].sprite.resize(tuple(size), Image.Resampling.BILINEAR)
             if len(self._resized) > 512:  # moving objects change size every frame
                 self._resized.clear()
             self._resized[key] = resized
-        # Standing on the box's bottom edge (the ground contact); centred horizontally,
-        # or against the visible edge of a box that runs off the frame.
-        left = round(x0 + (box_w - size[0]) * (1 + anchor) / 2)
-        top = round(y1 - size[1])
         frame.paste(resized, (left, top), resized)
 
     def _text_tag(

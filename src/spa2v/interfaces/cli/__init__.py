@@ -28,6 +28,7 @@ COMMANDS = (
     "render",
     "run",
     "batch",
+    "eval",
     "demo",
     "bank",
     "bench",
@@ -57,6 +58,7 @@ examples:
   spa2v cues street.wav -o cues.json --plot cues.png
   spa2v plan street.wav -o layout.json --planner physics --keyframe-fps 8
   spa2v render layout.json --audio street.wav -o street.mp4
+  spa2v eval street.mp4 --layout street.layout.json   # judge a video (spa2v[eval])
 """
 
 

@@ -36,12 +36,14 @@ Run the whole pipeline on a recording: hear where each source is and how it move
 what it is, plan a Video Scene Layout, and render it as an MP4 with the original audio.
 Next to OUT.mp4 it writes OUT.cues.json (cue tracks), OUT.layout.json (the VSL),
 OUT.cues.png (cue plot) and OUT.storyboard.png (6 frames of the video), then prints a
-summary with the paths."""
+summary with the paths. With --eval it also judges the video (`spa2v eval`) and writes
+OUT.eval.json."""
 EPILOG = """\
 examples:
   spa2v run street.wav -o street.mp4
   spa2v run concert.wav -o concert.mp4 --layout binaural --overlay --subtitles
   spa2v run street.wav -o street.mp4 --frames 16 --size 1024x640 --fps 30
+  spa2v run street.wav -o street.mp4 --eval
   spa2v run street.wav -o street.mp4 --planner llm --llm-model gemini-2.0-flash \\
       --llm-base-url https://generativelanguage.googleapis.com/v1beta/openai/ \\
       --llm-api-key-env GEMINI_API_KEY
@@ -74,6 +76,12 @@ def add_pipeline_arguments(parser: argparse.ArgumentParser) -> None:
     add_keyframe_arguments(planning)
     add_llm_arguments(parser)
     add_render_arguments(parser)
+    parser.add_argument(
+        "--eval",
+        action="store_true",
+        help="also judge each video against its layout and sound (`spa2v eval`) and write "
+        "OUT.eval.json; needs pip install 'spa2v[eval]', e.g. --eval",
+    )
 
 
 def planner_options_from_args(
@@ -107,6 +115,7 @@ def run_options_from_args(args: argparse.Namespace, audio_path: str | None = Non
         n_frames=args.frames,
         planner_options=planner_options_from_args(args, audio_path),
         generator_options=generator_options,
+        evaluate=bool(getattr(args, "eval", False)),
         **render_options,
     )
 
@@ -119,6 +128,10 @@ def run(args: argparse.Namespace) -> int:
     with progress_reporter(quiet) as progress:
         result = api.run_options(args.audio, args.output, options, progress=progress)
     print_run_summary(result, quiet=quiet)
+    if result.evaluation is not None:
+        from spa2v.interfaces.cli.eval import print_evaluation
+
+        print_evaluation(result.evaluation, quiet=quiet)
     return 0
 
 

@@ -1,0 +1,169 @@
+"""The detector-free path for spa2v's own animatics: find each sprite in the pixels.
+
+The animatic renderer knows what it draws (:mod:`spa2v.rendering.animatic`): the
+background of the layout, and one emoji sprite per object. So an animatic can be
+scored without a detector, and exactly: pixels that differ from the known background
+are the sprites (compared with the background and its mirror image, so a mirrored
+video is seen as mirrored, not as noise), their connected regions are told apart by
+their colours (each region goes to the object whose sprite's hue-saturation histogram
+it matches best, one region per object, smaller pieces to the nearest found sprite),
+and each object's box is the bounding box of its pixels. What a faithful animatic shows
+is :meth:`~spa2v.rendering.animatic.AnimaticRenderer.drawn_boxes`.
+"""
+
+from __future__ import annotations
+
+from types import ModuleType
+
+import numpy as np
+from PIL import Image
+from scipy.optimize import linear_sum_assignment
+
+from spa2v.evaluation.detector import Detection
+from spa2v.planning.vsl import VSL
+from spa2v.rendering.animatic import AnimaticRenderer
+
+#: A pixel whose largest channel differs from the background by more than this is
+#: surely a sprite pixel (H.264 at CRF 23 stays well within it on the smooth backgrounds)
+#: ...
+FOREGROUND_DIFF = 40
+#: ... and one by more than this, next to such pixels, is a sprite's soft edge.
+EDGE_DIFF = 12
+#: Regions smaller than this share of the frame are compression noise.
+MIN_REGION_SHARE = 0.0003
+#: A video is taken for the animatic of a layout when at least this share of its first
+#: frame's pixels matches the layout's background (sprites cover the rest).
+ANIMATIC_MATCH_SHARE = 0.6
+#: Histogram bins (hue, saturation) of the colour signature of a sprite or region.
+HIST_BINS = (18, 8)
+
+
+class SpriteFinder:
+    """Find the sprites of a layout's animatic in video frames.
+
+    Parameters
+    ----------
+    vsl : VSL
+        The layout the video was (supposedly) rendered from.
+    size : (int, int)
+        The video's width and height.
+    cv2 : module
+        OpenCV.
+    """
+
+    def __init__(self, vsl: VSL, size: tuple[int, int], cv2: ModuleType) -> None:
+        self.cv2 = cv2
+        self.renderer = AnimaticRenderer(vsl, size=size)
+        background = self.renderer.background.astype(np.int16)
+        self.backgrounds = (background, background[:, ::-1])
+        self.names = {obj.id: obj.name for obj in vsl.objects}
+        self.ids = sorted(self.names)
+        self.signatures = {i: self._signature(self.renderer.sprite(i)) for i in self.ids}
+        self.min_area_px = max(4, round(MIN_REGION_SHARE * size[0] * size[1]))
+
+    def _signature(self, sprite: Image.Image) -> np.ndarray:
+        rgba = np.asarray(sprite.convert("RGBA"))
+        mask = (rgba[..., 3] > 128).astype(np.uint8)
+        hsv = self.cv2.cvtColor(np.ascontiguousarray(rgba[..., :3]), self.cv2.COLOR_RGB2HSV)
+        return self._histogram(hsv, mask)
+
+    def _histogram(self, hsv: np.ndarray, mask: np.ndarray) -> np.ndarray:
+        cv2 = self.cv2
+        hist = cv2.calcHist([hsv], [0, 1], mask, list(HIST_BINS), [0, 180, 0, 256])
+        return cv2.normalize(hist, None, alpha=1.0, norm_type=cv2.NORM_L1)
+
+    def background_share(self, frame: np.ndarray) -> float:
+        """Share of the frame's pixels that match the layout's background."""
+        return float(1.0 - self._foreground(frame).mean())
+
+    def _difference(self, frame: np.ndarray) -> np.ndarray:
+        """Per pixel, the largest channel difference from the background (or its mirror
+        image, whichever is nearer)."""
+        pixels = frame.astype(np.int16)
+        return np.minimum(
+            *(np.abs(pixels - background).max(axis=2) for background in self.backgrounds)
+        )
+
+    def _foreground(self, frame: np.ndarray) -> np.ndarray:
+        return self._difference(frame) > FOREGROUND_DIFF
+
+    def find(self, frame: np.ndarray) -> list[Detection]:
+        """The objects' sprites in one RGB frame, as detections named after the objects
+        (``class_name`` is ``"<name>#<id>"``, score 1)."""
+        cv2 = self.cv2
+        difference = self._difference(frame)
+        mask = (difference > FOREGROUND_DIFF).astype(np.uint8)
+        edge = difference > EDGE_DIFF
+        joined = cv2.dilate(mask, np.ones((5, 5), np.uint8))  # one region per sprite
+        count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
+        regions = [r for r in range(1, count) if int((mask[labels == r]).sum()) >= self.min_area_px]
+        if not regions or not self.ids:
+            return []
+        hsv = cv2.cvtColor(frame, cv2.COLOR_RGB2HSV)
+        distance = np.array(
+            [
+                [
+                    cv2.compareHist(
+                        self._histogram(hsv, (mask * (labels == r)).astype(np.uint8)),
+                        self.signatures[i],
+                        cv2.HISTCMP_BHATTACHARYYA,
+                    )
+                    for i in self.ids
+                ]
+                for r in regions
+            ]
+        )
+        rows, cols = linear_sum_assignment(distance)
+        owner = {regions[r]: self.ids[c] for r, c in zip(rows, cols, strict=True)}
+        # A region's box: its sure pixels and the soft edges next to them.
+        boxes = {
+            r: _extent(labels[y0:y1, x0:x1] == r, edge[y0:y1, x0:x1], x0, y0)
+            for r in regions
+            for x0, y0, x1, y1 in [_rect(stats[r])]
+        }
+        rects = {owner[r]: boxes[r] for r in owner}
+        for r in regions:  # pieces left over join the nearest sprite found
+            if r not in owner:
+                piece = boxes[r]
+                nearest = min(rects, key=lambda i: _gap(rects[i], piece))
+                rects[nearest] = _union(rects[nearest], piece)
+        height, width = mask.shape
+        return [
+            Detection(
+                box=(x0 / width, y0 / height, x1 / width, y1 / height),
+                class_name=object_class(self.names[i], i),
+                score=1.0,
+            )
+            for i, (x0, y0, x1, y1) in sorted(rects.items())
+        ]
+
+
+def object_class(name: str, object_id: int) -> str:
+    """The class name the sprite finder gives one layout object."""
+    return f"{name}#{object_id}"
+
+
+def _rect(stat: np.ndarray) -> tuple[int, int, int, int]:
+    """``(x0, y0, x1, y1)`` pixel edges of a region from OpenCV's component stats."""
+    x, y, w, h = (int(v) for v in stat[:4])
+    return x, y, x + w, y + h
+
+
+def _extent(region: np.ndarray, edge: np.ndarray, x0: int, y0: int) -> tuple[int, int, int, int]:
+    """Pixel edges of the region's pixels that differ from the background (the region
+    itself when none does: the dilation made it, so it is never empty of sure pixels)."""
+    ys, xs = np.nonzero(region & edge)
+    if ys.size == 0:
+        ys, xs = np.nonzero(region)
+    return x0 + int(xs.min()), y0 + int(ys.min()), x0 + int(xs.max()) + 1, y0 + int(ys.max()) + 1
+
+
+def _union(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, int, int, int]:
+    return min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3])
+
+
+def _gap(a: tuple[int, ...], b: tuple[int, ...]) -> float:
+    """Distance between two rectangles (0 when they touch or overlap)."""
+    dx = max(0, max(a[0], b[0]) - min(a[2], b[2]))
+    dy = max(0, max(a[1], b[1]) - min(a[3], b[3]))
+    return float(np.hypot(dx, dy))
