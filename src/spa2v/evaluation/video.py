@@ -235,7 +235,7 @@ def evaluate_video(
     alignment = _av_align(signal, audio_note, meter.trajectory, reader.fps)
     if signal is None:
         spatial = cannot_tell(audio_note)
-    elif is_dual_mono(signal.samples):
+    elif is_dual_mono(signal.samples, signal.sr):
         spatial = cannot_tell("the sound is mono or dual-mono (left = right): no direction")
     else:
         _report(progress, "hear")

@@ -1,0 +1,203 @@
+"""``spa2v eval``: an animatic judged against its layout and sound (agrees / mirrored /
+cannot tell), ``spa2v run --eval``, the detector on real photographs, and bad input
+(one-line errors or an explicit "cannot tell", never a traceback)."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import av
+import numpy as np
+import pytest
+import soundfile as sf
+
+pytest.importorskip("cv2")
+
+from spa2v.evaluation.video import evaluate_video
+from spa2v.interfaces.cli import main
+from spa2v.io.video import open_video
+from spa2v.rendering.video import write_mp4
+from spa2v.sim import simulate_static
+
+AZIMUTH_DEG = 30.0  # left of centre: x = 0.21
+
+
+@pytest.fixture(scope="module")
+def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A source 30 deg left (spaced pair) through ``spa2v run --eval``."""
+    folder = tmp_path_factory.mktemp("eval")
+    sim = simulate_static(AZIMUTH_DEG, 3.0, format="spaced", clip="noise", duration_s=2.0)
+    sf.write(folder / "left.wav", sim.signal.samples.T, sim.signal.sr)
+    code = main(["-q", "run", str(folder / "left.wav"), "-o", str(folder / "left.mp4"), "--eval"])
+    assert code == 0
+    return folder
+
+
+def test_run_eval_writes_a_report_that_agrees(run_dir: Path) -> None:
+    report = json.loads((run_dir / "left.eval.json").read_text())
+    assert report["boxes_from"] == "animatic"
+    assert report["adherence"]["coverage"] == 1.0
+    assert report["adherence"]["miou"] >= 0.9
+    assert report["spatial"]["verdict"] == "agrees"
+    assert report["spatial"]["score"] >= 0.9
+    seen = [v for p in report["spatial"]["pairs"] for v in p["seen_deg"] if v is not None]
+    assert np.median(seen) == pytest.approx(AZIMUTH_DEG, abs=8)
+
+
+def _frames(video: Path) -> tuple[list[np.ndarray], float]:
+    reader = open_video(video)
+    return list(reader.frames()), reader.fps
+
+
+def test_mirrored_picture_is_mirrored_and_dual_mono_cannot_tell(run_dir: Path) -> None:
+    frames, fps = _frames(run_dir / "left.mp4")
+    layout = run_dir / "left.layout.json"
+    mirrored = write_mp4(
+        (f[:, ::-1] for f in frames), fps, run_dir / "m.mp4", audio_path=run_dir / "left.wav"
+    )
+    result = evaluate_video(mirrored, layout=layout)
+    assert result.spatial.verdict == "mirrored"
+    assert result.adherence is not None and result.adherence.miou < 0.2  # wrong side
+    samples, sr = sf.read(run_dir / "left.wav", always_2d=True)
+    mono = samples.mean(axis=1)
+    sf.write(run_dir / "dual.wav", np.stack([mono, mono]).T, sr)
+    dual = write_mp4(iter(frames), fps, run_dir / "dual.mp4", audio_path=run_dir / "dual.wav")
+    result = evaluate_video(dual, layout=layout)
+    assert result.spatial.verdict == "cannot tell"
+    assert "mono" in result.spatial.reason
+    assert result.adherence is not None and result.adherence.miou >= 0.9
+
+
+def test_cli_eval_writes_report_and_plot(run_dir: Path, capsys: pytest.CaptureFixture) -> None:
+    out, plot = run_dir / "r.json", run_dir / "r.png"
+    code = main(
+        [
+            "eval",
+            str(run_dir / "left.mp4"),
+            "--layout",
+            str(run_dir / "left.layout.json"),
+            "-o",
+            str(out),
+            "--plot",
+            str(plot),
+        ]
+    )
+    assert code == 0
+    text = capsys.readouterr().out
+    assert "spatial       agrees" in text
+    assert json.loads(out.read_text())["schema"] == "spa2v.eval/1"
+    assert plot.stat().st_size > 10_000
+
+
+def test_video_without_sound_cannot_tell_but_measures_adherence(run_dir: Path) -> None:
+    frames, fps = _frames(run_dir / "left.mp4")
+    silent = write_mp4(iter(frames), fps, run_dir / "silent.mp4")
+    result = evaluate_video(silent, layout=run_dir / "left.layout.json")
+    assert result.spatial.verdict == "cannot tell" and "no sound track" in result.spatial.reason
+    assert result.av_align.score is None
+    assert result.adherence is not None and result.adherence.miou >= 0.9
+
+
+def _cli_error(args: list[str], capsys: pytest.CaptureFixture) -> str:
+    code = main(["eval", *args])
+    err = capsys.readouterr().err.strip()
+    assert code == 2, err
+    assert len(err.splitlines()) == 1 and "Traceback" not in err
+    return err
+
+
+def test_bad_videos_are_one_line_errors(tmp_path: Path, capsys: pytest.CaptureFixture) -> None:
+    empty = tmp_path / "empty.mp4"
+    empty.write_bytes(b"")
+    assert "empty" in _cli_error([str(empty)], capsys)
+    corrupt = tmp_path / "corrupt.mp4"
+    corrupt.write_bytes(np.random.default_rng(0).integers(0, 256, 5000, np.uint8).tobytes())
+    assert "corrupt.mp4" in _cli_error([str(corrupt)], capsys)
+    assert "does not exist" in _cli_error([str(tmp_path / "missing.mp4")], capsys)
+    audio_only = tmp_path / "sound.wav"
+    sf.write(audio_only, np.zeros((1600, 2)), 16000)
+    assert "no picture" in _cli_error([str(audio_only)], capsys)
+    tiny = _ffv1_video(tmp_path / "tiny.mkv", 8, 8)
+    assert "8x8" in _cli_error([str(tiny)], capsys)
+
+
+def _ffv1_video(path: Path, width: int, height: int, n: int = 12) -> Path:
+    """A lossless video of any frame size (H.264 needs even sizes), 12 frames/s."""
+    with av.open(str(path), "w") as container:
+        stream = container.add_stream("ffv1", rate=12)
+        stream.width, stream.height, stream.pix_fmt = width, height, "rgb32"
+        for i in range(n):
+            frame = np.full((height, width, 3), 20 * i % 255, np.uint8)
+            container.mux(stream.encode(av.VideoFrame.from_ndarray(frame, format="rgb24")))
+        container.mux(stream.encode(None))
+    return path
+
+
+def test_odd_frame_size_is_judged(tmp_path: Path) -> None:
+    video = _ffv1_video(tmp_path / "odd.mkv", 97, 61)
+    result = evaluate_video(video, detect_fps=2.0)
+    assert (result.width, result.height, result.n_frames) == (97, 61, 12)
+    assert result.spatial.verdict == "cannot tell" and result.av_align.score is None
+
+
+def test_layout_of_another_length_is_a_one_line_error(
+    run_dir: Path, capsys: pytest.CaptureFixture
+) -> None:
+    layout = json.loads((run_dir / "left.layout.json").read_text())
+    layout["duration"] = 9.0
+    for frame in layout["frames"]:
+        frame["t"] *= 4.5
+    other = run_dir / "long.layout.json"
+    other.write_text(json.dumps(layout))
+    err = _cli_error([str(run_dir / "left.mp4"), "--layout", str(other)], capsys)
+    assert "lasts 9.0 s" in err
+
+
+def test_without_opencv_eval_says_how_to_install(run_dir: Path) -> None:
+    code = (
+        "import sys; sys.modules['cv2'] = None\n"
+        "from spa2v.interfaces.cli import main\n"
+        f"sys.exit(main(['eval', {str(run_dir / 'left.mp4')!r}]))\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert proc.returncode == 3
+    assert "pip install 'spa2v[eval]'" in proc.stderr and "Traceback" not in proc.stderr
+
+
+# -- the detector on real photographs ---------------------------------------------------
+
+PHOTO_DIRS = (Path("/usr/share/darknet/data"), Path(sys.prefix) / "share" / "darknet" / "data")
+
+
+def _photo(name: str) -> np.ndarray:
+    from PIL import Image
+
+    for folder in PHOTO_DIRS:
+        if (folder / name).is_file():
+            return np.asarray(Image.open(folder / name).convert("RGB"))
+    pytest.skip(f"Debian darknet sample photo {name} not here (bash scripts/setup.sh test)")
+
+
+@pytest.mark.parametrize(
+    ("photo", "cls", "centre"),
+    [
+        ("dog.jpg", "dog", (0.33, 0.64)),  # the dog sits bottom left
+        ("horses.jpg", "horse", None),
+        ("person.jpg", "person", (0.36, 0.56)),
+        ("person.jpg", "dog", (0.22, 0.72)),
+        ("eagle.jpg", "bird", None),
+    ],
+)
+def test_detector_finds_the_known_object_in_real_photos(
+    photo: str, cls: str, centre: tuple[float, float] | None
+) -> None:
+    from spa2v.evaluation.detector import Detector
+
+    found = [d for d in Detector().detect(_photo(photo)) if d.class_name == cls]
+    assert found, f"no {cls} in {photo}"
+    if centre is not None:
+        x0, y0, x1, y1 = found[0].box
+        assert abs((x0 + x1) / 2 - centre[0]) < 0.08 and abs((y0 + y1) / 2 - centre[1]) < 0.08
