@@ -71,9 +71,7 @@ def main() -> None:
             ),
         }
     baseline = rates["decode frames (baseline)"]
-    print(
-        f"512x320, {n_frames} frames ({args.clip_s:g} s), one core, median of {args.repeats}:"
-    )
+    print(f"512x320, {n_frames} frames ({args.clip_s:g} s), one core, median of {args.repeats}:")
     for name, value in rates.items():
         print(f"  {name:<30} {value:7.1f} frames/s  ({value / baseline:5.3f} x baseline)")
     target = rates["eval, YOLOv3-tiny detector"]
