@@ -5,8 +5,9 @@ sound track (:func:`spa2v.api.hear_signal`); the position of each object over ti
 its seen track (box centre, turned into an azimuth by the camera model,
 :func:`spa2v.camera.x_to_azimuth`). Each heard source is paired with one seen track:
 a track of the class its label names if there is one, else any track; among those, the
-pairing with the smallest mean of ``min(|heard - seen|, |heard + seen|)``, a cost that
-is the same for a picture and its mirror image, so the pairing never decides the
+pairing with the smallest sum over their shared times of ``min(|heard - seen|, |heard +
+seen|) - 2 * tolerance`` (long tracks that follow the sound win over fragments), a cost
+that is the same for a picture and its mirror image, so the pairing never decides the
 verdict.
 
 At each evaluation time where a paired source is sounding (active, with a confident
@@ -190,7 +191,9 @@ def measure_agreement(
             both = np.isfinite(h) & np.isfinite(seen[j])
             if both.any():
                 gap = np.minimum(np.abs(h[both] - seen[j][both]), np.abs(h[both] + seen[j][both]))
-                cost[i, j] = float(gap.mean()) - 1e-3 * both.sum()  # longer overlap wins ties
+                # Each shared time within twice the tolerance lowers the cost: a long
+                # track that follows the sound beats a fragment that touches it once.
+                cost[i, j] = float(np.sum(gap - 2.0 * tolerance_deg))
     finite = np.isfinite(cost)
     if not finite.any():
         return cannot_tell("no heard source sounds while an object is seen")

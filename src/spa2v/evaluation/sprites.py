@@ -3,8 +3,9 @@
 The animatic renderer knows what it draws (:mod:`spa2v.rendering.animatic`): the
 background of the layout, and one emoji sprite per object. So an animatic can be
 scored without a detector, and exactly: pixels that differ from the known background
-are the sprites (compared with the background and its mirror image, so a mirrored
-video is seen as mirrored, not as noise), their connected regions are told apart by
+(with hysteresis: weak differences connected to strong ones) are the sprites (compared
+with the background and its mirror image, so a mirrored video is seen as mirrored, not
+as noise), their connected regions are told apart by
 their colours (each region goes to the object whose sprite's hue-saturation histogram
 it matches best, one region per object, smaller pieces to the nearest found sprite),
 and each object's box is the bounding box of its pixels. What a faithful animatic shows
@@ -27,10 +28,14 @@ from spa2v.rendering.animatic import AnimaticRenderer
 #: surely a sprite pixel (H.264 at CRF 23 stays well within it on the smooth backgrounds)
 #: ...
 FOREGROUND_DIFF = 40
-#: ... and one by more than this, next to such pixels, is a sprite's soft edge.
-EDGE_DIFF = 12
-#: Regions smaller than this share of the frame are compression noise.
-MIN_REGION_SHARE = 0.0003
+#: ... and one by more than this is one too when it connects to such pixels.
+EDGE_DIFF = 25
+#: Regions with fewer sure pixels than this are compression noise (a far flute is drawn
+#: 13x8 px at 512x320).
+MIN_REGION_PX = 6
+#: A region left over after one region per object joins the nearest object's sprite
+#: when it is at most this far from it (a detached part); farther ones are ignored.
+MAX_PIECE_GAP_PX = 4
 #: A video is taken for the animatic of a layout when at least this share of its first
 #: frame's pixels matches the layout's background (sprites cover the rest).
 ANIMATIC_MATCH_SHARE = 0.6
@@ -54,12 +59,11 @@ class SpriteFinder:
     def __init__(self, vsl: VSL, size: tuple[int, int], cv2: ModuleType) -> None:
         self.cv2 = cv2
         self.renderer = AnimaticRenderer(vsl, size=size)
-        background = self.renderer.background.astype(np.int16)
+        background = _as_encoded(self.renderer.background, cv2).astype(np.int16)
         self.backgrounds = (background, background[:, ::-1])
         self.names = {obj.id: obj.name for obj in vsl.objects}
         self.ids = sorted(self.names)
         self.signatures = {i: self._signature(self.renderer.sprite(i)) for i in self.ids}
-        self.min_area_px = max(4, round(MIN_REGION_SHARE * size[0] * size[1]))
 
     def _signature(self, sprite: Image.Image) -> np.ndarray:
         rgba = np.asarray(sprite.convert("RGBA"))
@@ -92,11 +96,18 @@ class SpriteFinder:
         (``class_name`` is ``"<name>#<id>"``, score 1)."""
         cv2 = self.cv2
         difference = self._difference(frame)
-        mask = (difference > FOREGROUND_DIFF).astype(np.uint8)
-        edge = difference > EDGE_DIFF
+        sure = (difference > FOREGROUND_DIFF).astype(np.uint8)
+        # Hysteresis (as Canny's): weaker differences count where they connect to sure
+        # ones: soft edges, and parts drawn in colours near the background's (a drum's
+        # brown sticks over a wooden floor).
+        n_weak, weak = cv2.connectedComponents((difference > EDGE_DIFF).astype(np.uint8))
+        keep = np.zeros(n_weak, bool)
+        keep[np.unique(weak[sure > 0])] = True
+        keep[0] = False
+        mask = keep[weak].astype(np.uint8)
         joined = cv2.dilate(mask, np.ones((5, 5), np.uint8))  # one region per sprite
         count, labels, stats, _ = cv2.connectedComponentsWithStats(joined, connectivity=8)
-        regions = [r for r in range(1, count) if int((mask[labels == r]).sum()) >= self.min_area_px]
+        regions = [r for r in range(1, count) if int((sure[labels == r]).sum()) >= MIN_REGION_PX]
         if not regions or not self.ids:
             return []
         hsv = cv2.cvtColor(frame, cv2.COLOR_RGB2HSV)
@@ -115,18 +126,19 @@ class SpriteFinder:
         )
         rows, cols = linear_sum_assignment(distance)
         owner = {regions[r]: self.ids[c] for r, c in zip(rows, cols, strict=True)}
-        # A region's box: its sure pixels and the soft edges next to them.
+        # A region's box: its pixels, without the margin the dilation added.
         boxes = {
-            r: _extent(labels[y0:y1, x0:x1] == r, edge[y0:y1, x0:x1], x0, y0)
+            r: _extent(labels[y0:y1, x0:x1] == r, mask[y0:y1, x0:x1] > 0, x0, y0)
             for r in regions
             for x0, y0, x1, y1 in [_rect(stats[r])]
         }
         rects = {owner[r]: boxes[r] for r in owner}
-        for r in regions:  # pieces left over join the nearest sprite found
+        for r in regions:  # pieces left over next to a sprite found join it
             if r not in owner:
                 piece = boxes[r]
                 nearest = min(rects, key=lambda i: _gap(rects[i], piece))
-                rects[nearest] = _union(rects[nearest], piece)
+                if _gap(rects[nearest], piece) <= MAX_PIECE_GAP_PX:
+                    rects[nearest] = _union(rects[nearest], piece)
         height, width = mask.shape
         return [
             Detection(
@@ -136,6 +148,17 @@ class SpriteFinder:
             )
             for i, (x0, y0, x1, y1) in sorted(rects.items())
         ]
+
+
+def _as_encoded(image: np.ndarray, cv2: ModuleType) -> np.ndarray:
+    """The image after the chroma subsampling of a yuv420p video (H.264 as spa2v writes
+    it): thin coloured lines (road markings) bleed, and would otherwise differ from the
+    drawn background like a sprite does. Odd sizes (no 4:2:0) are returned as they are."""
+    height, width = image.shape[:2]
+    if height % 2 or width % 2:
+        return image
+    yuv = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2YUV_I420)
+    return cv2.cvtColor(yuv, cv2.COLOR_YUV2RGB_I420)
 
 
 def object_class(name: str, object_id: int) -> str:

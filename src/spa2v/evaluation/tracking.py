@@ -1,9 +1,12 @@
 """Link per-frame detections into tracks: the same object over time.
 
-A greedy IoU tracker (the "IOU tracker" of Bochinski et al., AVSS 2017, with the
-Hungarian assignment instead of the greedy one): in each frame the detections of a
-class are matched one-to-one to that class's live tracks by box overlap; unmatched
-detections start tracks; a track unseen for longer than ``max_gap_s`` ends. Hand-written
+An IoU tracker (the "IOU tracker" of Bochinski et al., AVSS 2017, with the Hungarian
+assignment instead of the greedy one, and a constant-velocity prediction as in SORT):
+in each frame the detections of a class are matched one-to-one to that class's live
+tracks by the overlap of the detection with where each track should be now; a fast
+object that overlaps no prediction still links when its centre is within one box size
+of it. Unmatched detections start tracks; a track unseen for longer than ``max_gap_s``
+ends. Hand-written
 because OpenCV's trackers follow one box by appearance, which neither links a detector's
 boxes nor knows classes, and a few lines of scipy do the linking exactly.
 
@@ -80,10 +83,14 @@ def link_tracks(
             cands = [i for i in live if tracks[i].class_name == class_name]
             matched: set[int] = set()
             if cands:
-                last_boxes = np.array([tracks[i].boxes[last_seen[i]] for i in cands])
-                overlap = iou_matrix(np.array([d.box for d in dets]), last_boxes)
-                for r, c in zip(*linear_sum_assignment(overlap, maximize=True), strict=True):
-                    if overlap[r, c] >= min_iou:
+                predicted = np.array([_predict(tracks[i], k) for i in cands])
+                boxes = np.array([d.box for d in dets])
+                overlap = iou_matrix(boxes, predicted)
+                near = _nearness(boxes, predicted)
+                link = (overlap >= min_iou) | (near > 0)
+                gain = np.where(link, overlap + 0.1 * near, 0.0)
+                for r, c in zip(*linear_sum_assignment(gain, maximize=True), strict=True):
+                    if link[r, c]:
                         _put(tracks[cands[c]], k, dets[r])
                         last_seen[cands[c]] = k
                         matched.add(int(r))
@@ -103,6 +110,32 @@ def link_tracks(
                 last_seen[track.track_id] = k
     tracks.sort(key=lambda t: (-int(t.seen.sum()), t.track_id))
     return tracks
+
+
+def _predict(track: Track, k: int) -> np.ndarray:
+    """Where the track's box should be at frame ``k``: its last box moved on at the
+    velocity between its last two sightings (no move with a single sighting)."""
+    seen = np.flatnonzero(track.seen[:k])
+    last = track.boxes[seen[-1]]
+    if len(seen) < 2:
+        return last
+    before = track.boxes[seen[-2]]
+    t = track.times_s
+    velocity = (last - before) / max(t[seen[-1]] - t[seen[-2]], 1e-9)
+    return last + velocity * (t[k] - t[seen[-1]])
+
+
+def _nearness(boxes: np.ndarray, predicted: np.ndarray) -> np.ndarray:
+    """``1 - d / size`` clipped at 0: ``d`` the distance between the centres of each
+    detection and each predicted box, ``size`` the predicted box's larger side."""
+    centres = 0.5 * (boxes[:, None, :2] + boxes[:, None, 2:])
+    expected = 0.5 * (predicted[None, :, :2] + predicted[None, :, 2:])
+    size = np.maximum(
+        predicted[None, :, 2] - predicted[None, :, 0], predicted[None, :, 3] - predicted[None, :, 1]
+    )
+    return np.clip(
+        1.0 - np.linalg.norm(centres - expected, axis=2) / np.maximum(size, 1e-6), 0.0, None
+    )
 
 
 def _put(track: Track, k: int, det: Detection) -> None:

@@ -41,10 +41,10 @@ from spa2v.evaluation.spatial import (
 from spa2v.evaluation.sprites import ANIMATIC_MATCH_SHARE, SpriteFinder, object_class
 from spa2v.evaluation.tracking import Track, link_tracks
 from spa2v.hearing.cues import Cues
-from spa2v.nouns import detector_class
 from spa2v.io.atomic import atomic_path, write_text_atomic
 from spa2v.io.signal import Signal
 from spa2v.io.video import open_video
+from spa2v.nouns import detector_class
 from spa2v.planning.vsl import VSL, load_vsl
 
 PathLike = str | os.PathLike[str]
