@@ -8,7 +8,7 @@ on one thread, each the median of ``--repeats`` runs:
 
 * decoding the frames alone (baseline, measured in the same run);
 * ``boxes="animatic"`` (the detector-free path for spa2v's own renders);
-* ``boxes="detector"`` (YOLOv3-tiny every 1/4 s, the path for any other video).
+* ``boxes="detector"`` (YOLOv3-tiny twice a second, the path for any other video).
 
 Every run includes flow on every frame (AV-Align), hearing of the sound track and the
 scores. Target: >= 10 frames/s for the detector path. Prints figures and ratios (copy

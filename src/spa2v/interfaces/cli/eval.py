@@ -62,9 +62,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--detect-fps",
         type=number(float, 0.1, 60),
-        default=4.0,
         metavar="N",
-        help="look for objects N times per second (default: 4), e.g. --detect-fps 8",
+        help="look for objects N times per second (default: 8 in animatics, 2 with the "
+        "detector), e.g. --detect-fps 4",
     )
 
 
