@@ -201,3 +201,22 @@ def test_detector_finds_the_known_object_in_real_photos(
     if centre is not None:
         x0, y0, x1, y1 = found[0].box
         assert abs((x0 + x1) / 2 - centre[0]) < 0.08 and abs((y0 + y1) / 2 - centre[1]) < 0.08
+
+
+def test_batch_eval_fills_the_results_table(run_dir: Path, tmp_path: Path) -> None:
+    import pyarrow.parquet as pq
+
+    from spa2v.api import RunOptions
+    from spa2v.batch.results import read_results_csv
+    from spa2v.batch.runner import run_batch
+
+    options = RunOptions(fps=12.0, cue_plot=False, evaluate=True)
+    summary = run_batch([str(run_dir / "left.wav")], tmp_path / "out", options, workers=1)
+    assert summary.exit_code == 0
+    (row,) = read_results_csv(summary.tables["csv"])
+    assert row["eval_spatial_verdict"] == "agrees"
+    assert float(row["eval_miou"]) >= 0.9 and float(row["eval_coverage"]) == 1.0
+    assert (tmp_path / "out" / row["evaluation_path"]).is_file()
+    assert float(row["eval_s"]) > 0
+    table = pq.read_table(summary.tables["parquet"]).to_pylist()
+    assert table[0]["eval_spatial_verdict"] == "agrees"

@@ -26,7 +26,7 @@ from spa2v.errors import Spa2vError
 
 RESULT_FILE = "result.json"
 #: Stages timed in each row, in pipeline order.
-TIMED_STAGES = ("load", "hear", "tag", "plan", "render")
+TIMED_STAGES = ("load", "hear", "tag", "plan", "render", "eval")
 
 
 @dataclass
@@ -46,6 +46,7 @@ class ClipTask:
     plot: str | None = None
     row: dict[str, Any] | None = None
     signal: Any = None  # the decoded recording, while the stages share a process
+    evaluation: dict[str, Any] | None = None  # VideoEvaluation.figures() with --eval
 
     @property
     def failed(self) -> bool:
@@ -134,11 +135,16 @@ def plan_stage(task: ClipTask) -> ClipTask:
 
 
 def render_stage(task: ClipTask) -> ClipTask:
-    """Render the video and storyboard, then publish the clip (see the module doc)."""
-    from spa2v.api import run_render_step
+    """Render the video and storyboard (and with ``options.evaluate`` judge the video,
+    timed as "eval"), then publish the clip (see the module doc)."""
+    from spa2v.api import run_eval_step, run_render_step
 
     def step(task: ClipTask, clock: _Clock) -> None:
         run_render_step(task.vsl, task.input, _paths(task), task.options, clock, signal=task.signal)
+        if getattr(task.options, "evaluate", False):
+            clock("eval")
+            evaluation = run_eval_step(task.vsl, _paths(task))
+            task.evaluation = evaluation.figures()
 
     return finish(_guarded(step, task))
 
@@ -214,11 +220,18 @@ def result_row(task: ClipTask) -> dict[str, Any]:
     row["total_s"] = round(sum(task.timings_s.values()), 4)
     paths = {} if task.failed or task.work_dir is None else _paths(task)
     for role, path in paths.items():
-        if role == "cue plot" and task.plot is None:
+        if (role == "cue plot" and task.plot is None) or (
+            role == "evaluation" and task.evaluation is None
+        ):
             continue
         row[_path_column(role)] = path.relative_to(task.out_dir).as_posix()
-    for role in ("video", "cues", "layout", "cue plot", "storyboard"):
+    for role in ("video", "cues", "layout", "cue plot", "storyboard", "evaluation"):
         row.setdefault(_path_column(role), "")
+    from spa2v.batch.results import EVAL_FIGURES
+
+    for name in EVAL_FIGURES:
+        value = (task.evaluation or {}).get(name)
+        row[f"eval_{name}"] = round(value, 4) if isinstance(value, float) else value
     return row
 
 

@@ -6,8 +6,11 @@ Columns (:data:`COLUMNS`): ``input``, ``clip_id``, ``status`` ("ok", "failed"),
 mono, spaced, panned, binaural, foa), ``labels`` (the tagger's top AudioSet label per
 heard source), ``objects`` and ``motion`` (the drawn objects and their motion),
 ``warnings``, seconds per stage (``load_s``, ``hear_s``, ``tag_s``, ``plan_s``,
-``render_s``, ``total_s``) and the written files (``video_path``, ``cues_path``,
-``layout_path``, ``cue_plot_path``, ``storyboard_path``, relative to the batch's folder).
+``render_s``, ``eval_s``, ``total_s``), the written files (``video_path``,
+``cues_path``, ``layout_path``, ``cue_plot_path``, ``storyboard_path``,
+``evaluation_path``, relative to the batch's folder) and, with ``--eval``, the video's
+evaluation (``spa2v eval``): ``eval_coverage``, ``eval_miou``, ``eval_ltsim``,
+``eval_av_align``, ``eval_spatial_score`` and ``eval_spatial_verdict``.
 List columns are lists in Parquet and ``"; "``-joined text in the CSV.
 """
 
@@ -23,8 +26,18 @@ from typing import Any
 from spa2v.io.atomic import atomic_path, write_text_atomic
 
 LIST_COLUMNS = ("labels", "objects", "motion", "warnings")
-TIMING_COLUMNS = ("load_s", "hear_s", "tag_s", "plan_s", "render_s", "total_s")
-PATH_COLUMNS = ("video_path", "cues_path", "layout_path", "cue_plot_path", "storyboard_path")
+TIMING_COLUMNS = ("load_s", "hear_s", "tag_s", "plan_s", "render_s", "eval_s", "total_s")
+PATH_COLUMNS = (
+    "video_path",
+    "cues_path",
+    "layout_path",
+    "cue_plot_path",
+    "storyboard_path",
+    "evaluation_path",
+)
+#: The evaluation's headline figures (``VideoEvaluation.figures()``), empty without --eval.
+EVAL_FIGURES = ("coverage", "miou", "ltsim", "av_align", "spatial_score", "spatial_verdict")
+EVAL_COLUMNS = tuple(f"eval_{name}" for name in EVAL_FIGURES)
 COLUMNS = (
     "input",
     "clip_id",
@@ -35,6 +48,7 @@ COLUMNS = (
     *LIST_COLUMNS,
     *TIMING_COLUMNS,
     *PATH_COLUMNS,
+    *EVAL_COLUMNS,
 )
 CSV_NAME = "results.csv"
 PARQUET_NAME = "results.parquet"
@@ -82,6 +96,8 @@ def _arrow_type(pa: Any, column: str) -> Any:
     if column in LIST_COLUMNS:
         return pa.list_(pa.string())
     if column in TIMING_COLUMNS or column == "duration_s":
+        return pa.float64()
+    if column in EVAL_COLUMNS and column != "eval_spatial_verdict":
         return pa.float64()
     return pa.string()
 

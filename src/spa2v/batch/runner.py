@@ -210,6 +210,10 @@ def run_batch(
     if not clips:
         raise Spa2vError("no recordings found in the inputs given")
     check_out_dir(out, options, resume)
+    if getattr(options, "evaluate", False):
+        from spa2v.api import check_evaluation_available
+
+        check_evaluation_available()  # before any clip runs
     runner = (
         engine
         if isinstance(engine, Engine)
