@@ -61,6 +61,7 @@ def main() -> None:
         formats=tuple(args.formats),
         reverb=tuple(r == "rev" for r in args.reverb),
         fallback="synthetic",
+        dual_mono=False,  # made here from every clip instead (3. above)
     )
     if args.limit:
         specs = specs[: args.limit]

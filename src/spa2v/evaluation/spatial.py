@@ -157,7 +157,7 @@ def measure_agreement(
     cues: Cues,
     tracks: Sequence[Track],
     times_s: np.ndarray,
-    class_of: dict[str, str],
+    class_of: dict[str, tuple[str, ...]],
     tolerance_deg: float = TOLERANCE_DEG,
 ) -> SpatialAgreement:
     """Spatial agreement of heard sources and seen tracks.
@@ -171,7 +171,7 @@ def measure_agreement(
     times_s : np.ndarray
         Evaluation times in seconds.
     class_of : dict
-        Heard noun -> the track class that shows it (nouns missing: any track).
+        Heard noun -> the track classes that may show it (nouns missing: any track).
     """
     if cues.layout == "mono":
         return cannot_tell("the sound is mono: it carries no direction")
@@ -185,8 +185,8 @@ def measure_agreement(
     cost = np.full((len(heard), len(tracks)), np.inf)
     for i, (source, h) in enumerate(heard):
         noun = source.top_label.noun if source.top_label else ""
-        wanted = class_of.get(noun)
-        same_class = [j for j, t in enumerate(tracks) if t.class_name == wanted]
+        wanted = class_of.get(noun, ())
+        same_class = [j for j, t in enumerate(tracks) if t.class_name in wanted]
         for j in same_class or range(len(tracks)):
             both = np.isfinite(h) & np.isfinite(seen[j])
             if both.any():

@@ -338,13 +338,17 @@ def _hear(signal: Signal) -> Cues:
     return hear_signal(signal)
 
 
-def _class_of(vsl: VSL | None, finder: SpriteFinder | None, cues: Cues) -> dict[str, str]:
-    """Heard noun -> the track class showing it."""
+def _class_of(
+    vsl: VSL | None, finder: SpriteFinder | None, cues: Cues
+) -> dict[str, tuple[str, ...]]:
+    """Heard noun -> the track classes that may show it."""
     nouns = {s.top_label.noun for s in cues.sources if s.top_label}
     if finder is not None and vsl is not None:
-        by_name = {obj.name: object_class(obj.name, obj.id) for obj in reversed(vsl.objects)}
-        return {noun: by_name[noun] for noun in nouns if noun in by_name}
-    return {noun: cls for noun in nouns if (cls := detector_class(noun))}
+        return {
+            noun: tuple(object_class(o.name, o.id) for o in vsl.objects if o.name == noun)
+            for noun in nouns
+        }
+    return {noun: (cls,) for noun in nouns if (cls := detector_class(noun))}
 
 
 def _report(progress: ProgressCallback | None, stage: str) -> None:
