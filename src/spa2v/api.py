@@ -175,22 +175,17 @@ def hear_signal(
     """:func:`hear` for audio already loaded: cue tracks, labelled unless ``tags`` is
     False. The loader's warnings are carried into ``cues.warnings``; a tagger that
     cannot run here only costs the labels (a warning, not an error)."""
-    from spa2v.hearing.extract import hear as extract_cues
+    from spa2v.hearing.labelled import hear_labelled
 
-    _report(progress, "hear")
-    cues = extract_cues(
-        signal, hop_s=hop_s, max_sources=max_sources, mic_spacing_m=mic_spacing_m, yaw_deg=yaw_deg
+    return hear_labelled(
+        signal,
+        hop_s=hop_s,
+        max_sources=max_sources,
+        tags=tags,
+        on_stage=lambda stage: _report(progress, stage),
+        mic_spacing_m=mic_spacing_m,
+        yaw_deg=yaw_deg,
     )
-    if tags and cues.sources:
-        from spa2v.hearing.tagging.tag import tag_cues
-
-        _report(progress, "tag")
-        try:
-            cues = tag_cues(signal, cues)
-        except BackendUnavailableError as exc:  # labels are a bonus, not a must
-            cues.warnings.append(f"sources left unlabelled: {exc}")
-    cues.warnings[:0] = [w for w in signal.warnings if w not in cues.warnings]
-    return cues
 
 
 def plan(

@@ -16,7 +16,6 @@ Example
 
 from __future__ import annotations
 
-import hashlib
 from dataclasses import dataclass
 from functools import cache
 from importlib import resources
@@ -26,6 +25,7 @@ from types import ModuleType
 import numpy as np
 
 from spa2v.errors import BackendUnavailableError
+from spa2v.io.checksum import verified
 
 CFG_NAME = "yolov3-tiny.cfg"
 WEIGHTS_NAME = "yolov3-tiny.weights"
@@ -72,19 +72,7 @@ def _data_dir() -> Path:
 @cache
 def model_file(name: str) -> Path:
     """Path of one verified model file (sha256 checked once per process)."""
-    path = _data_dir() / name
-    if not path.is_file():
-        raise BackendUnavailableError(f"detector file {path} is missing; reinstall spa2v")
-    digest = hashlib.sha256()
-    with path.open("rb") as handle:
-        for block in iter(lambda: handle.read(1 << 20), b""):
-            digest.update(block)
-    if digest.hexdigest() != MODEL_SHA256[name]:
-        raise BackendUnavailableError(
-            f"detector file {path} is corrupt (sha256 {digest.hexdigest()[:12]}..., expected "
-            f"{MODEL_SHA256[name][:12]}...); reinstall spa2v"
-        )
-    return path
+    return verified(_data_dir() / name, MODEL_SHA256[name], "detector file")
 
 
 @cache

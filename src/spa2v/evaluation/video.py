@@ -333,9 +333,9 @@ def _av_align(signal: Signal | None, note: str, flow: np.ndarray, fps: float) ->
 
 
 def _hear(signal: Signal) -> Cues:
-    from spa2v.api import hear_signal  # the one home of hear + tag; api imports us lazily
+    from spa2v.hearing.labelled import hear_labelled
 
-    return hear_signal(signal)
+    return hear_labelled(signal)
 
 
 def _class_of(
