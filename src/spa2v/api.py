@@ -552,6 +552,7 @@ def evaluate(
     report_path: PathLike | None = None,
     plot_path: PathLike | None = None,
     progress: ProgressCallback | None = None,
+    max_duration_s: float | None = DEFAULT_MAX_DURATION_S,
 ) -> Any:
     """Judge a video: layout adherence (with a layout), AV-Align and spatial agreement of
     the picture with where its sound comes from; needs ``pip install 'spa2v[eval]'``.
@@ -574,6 +575,7 @@ def evaluate(
         boxes=boxes,
         detect_fps=detect_fps,
         progress=progress,
+        max_duration_s=max_duration_s,
     )
     if report_path is not None:
         result.save(report_path)

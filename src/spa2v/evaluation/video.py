@@ -42,6 +42,7 @@ from spa2v.evaluation.sprites import ANIMATIC_MATCH_SHARE, SpriteFinder, object_
 from spa2v.evaluation.tracking import Track, link_tracks
 from spa2v.hearing.cues import Cues
 from spa2v.io.atomic import atomic_path, write_text_atomic
+from spa2v.io.audio import DEFAULT_MAX_DURATION_S, load_audio
 from spa2v.io.signal import Signal
 from spa2v.io.video import open_video
 from spa2v.nouns import detector_class
@@ -163,6 +164,7 @@ def evaluate_video(
     detect_fps: float | None = None,
     threads: int | None = None,
     progress: ProgressCallback | None = None,
+    max_duration_s: float | None = DEFAULT_MAX_DURATION_S,
 ) -> VideoEvaluation:
     """Evaluate a video (see the module docstring).
 
@@ -185,6 +187,8 @@ def evaluate_video(
         OpenCV threads (1 for single-core measurements).
     progress : callable, optional
         ``progress(stage, done, total)``.
+    max_duration_s : float or None
+        Refuse longer sound (as every command that reads audio; None: no limit).
 
     Raises
     ------
@@ -200,7 +204,7 @@ def evaluate_video(
     vsl = _load_layout(layout)
     if vsl is not None:
         _check_duration(vsl, reader.duration_s, reader.path, layout)
-    signal, audio_note = _load_sound(reader.path, reader.has_audio, audio_path)
+    signal, audio_note = _load_sound(reader.path, reader.has_audio, audio_path, max_duration_s)
 
     frames = reader.frames()
     first = next(frames)
@@ -285,17 +289,15 @@ def _check_duration(vsl: VSL, video_s: float, video: Path, layout: object) -> No
 
 
 def _load_sound(
-    video: Path, has_audio: bool, audio_path: PathLike | None
+    video: Path, has_audio: bool, audio_path: PathLike | None, max_duration_s: float | None
 ) -> tuple[Signal | None, str]:
     """The sound to judge, or None and why not (a video without sound is not an error)."""
-    from spa2v.io.audio import load_audio
-
     if audio_path is not None:
-        return load_audio(audio_path), ""
+        return load_audio(audio_path, max_duration_s=max_duration_s), ""
     if not has_audio:
         return None, f"{video} has no sound track"
     try:
-        return load_audio(video), ""
+        return load_audio(video, max_duration_s=max_duration_s), ""
     except AudioInputError as exc:
         return None, f"its sound track cannot be used: {exc}"
 

@@ -9,6 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from spa2v.interfaces.cli._common import number
+from spa2v.interfaces.cli.cues import add_max_duration_argument
 from spa2v.interfaces.cli.render import progress_reporter
 
 NAME = "eval"
@@ -66,6 +67,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="look for objects N times per second (default: 8 in animatics, 2 with the "
         "detector), e.g. --detect-fps 4",
     )
+    add_max_duration_argument(parser)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -82,6 +84,7 @@ def run(args: argparse.Namespace) -> int:
             report_path=args.output,
             plot_path=args.plot,
             progress=progress,
+            max_duration_s=args.max_duration_s or None,
         )
     print_evaluation(result, quiet=quiet)
     console = Console(highlight=False, soft_wrap=True)
