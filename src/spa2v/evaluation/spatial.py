@@ -12,12 +12,13 @@ verdict.
 
 At each evaluation time where a paired source is sounding (active, with a confident
 direction) and its track is seen, the heard azimuth (limited to the camera's field of
-view) agrees when ``|heard - seen| <= tolerance`` and is mirrored when ``|heard + seen| <=
-tolerance``. The ``score`` is the share of those times that agree. Times near the
-centre, where both hold, say nothing about sides; over the others:
+view) agrees when ``|heard - seen| <= tolerance``; the ``score`` is the share of those
+times that agree. The verdict looks at the times where both are off-centre (at least
+:data:`MIN_SIDE_DEG` to a side), the only ones that tell sides apart:
 
-* ``agrees``: at least :data:`VERDICT_SHARE` of them agree;
-* ``mirrored``: at least that share is mirrored (picture flipped or channels swapped);
+* ``agrees``: at least :data:`VERDICT_SHARE` of them are on the same side and agree;
+* ``mirrored``: at least that share is on opposite sides with ``|heard + seen| <=
+  tolerance`` (picture flipped or channels swapped);
 * ``unrelated``: neither;
 * ``cannot tell``: the sound carries no direction (mono, dual-mono), nothing is heard
   or seen, or too few times are off-centre.
@@ -42,6 +43,8 @@ TOLERANCE_DEG = 15.0
 MIN_CONFIDENCE = 0.2
 #: Share of off-centre times that must agree (or be mirrored) for that verdict.
 VERDICT_SHARE = 0.6
+#: Heard and seen both at least this far to a side: a time that tells sides apart.
+MIN_SIDE_DEG = 5.0
 #: Fewer off-centre times than this (and than this share of the paired ones): cannot tell.
 MIN_INFORMATIVE = 3
 MIN_INFORMATIVE_SHARE = 0.15
@@ -201,6 +204,8 @@ def measure_agreement(
     pairs: list[PairSeries] = []
     agree_all: list[np.ndarray] = []
     mirror_all: list[np.ndarray] = []
+    sided_all: list[np.ndarray] = []
+    same_all: list[np.ndarray] = []
     for r, c in zip(rows, cols, strict=True):
         if not finite[r, c]:
             continue
@@ -220,9 +225,12 @@ def measure_agreement(
         both = np.isfinite(h) & np.isfinite(s)
         agree_all.append(np.abs(h[both] - s[both]) <= tolerance_deg)
         mirror_all.append(np.abs(h[both] + s[both]) <= tolerance_deg)
+        sided_all.append(np.minimum(np.abs(h[both]), np.abs(s[both])) >= MIN_SIDE_DEG)
+        same_all.append(np.sign(h[both]) == np.sign(s[both]))
     agree = np.concatenate(agree_all)
     mirror = np.concatenate(mirror_all)
-    informative = ~(agree & mirror)
+    informative = np.concatenate(sided_all)
+    same_side = np.concatenate(same_all)
     n_paired, n_info = int(agree.size), int(informative.sum())
     result = SpatialAgreement(
         verdict="cannot tell",
@@ -239,8 +247,8 @@ def measure_agreement(
             f"only {n_info} of {n_paired} paired times are off-centre: sides cannot be told"
         )
         return result
-    agree_share = float(agree[informative].mean())
-    mirror_share = float(mirror[informative].mean())
+    agree_share = float((agree & same_side)[informative].mean())
+    mirror_share = float((mirror & ~same_side)[informative].mean())
     if agree_share >= VERDICT_SHARE:
         result.verdict = "agrees"
     elif mirror_share >= VERDICT_SHARE:

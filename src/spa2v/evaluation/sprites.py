@@ -37,8 +37,9 @@ MIN_REGION_PX = 6
 #: when it is at most this far from it (a detached part); farther ones are ignored.
 MAX_PIECE_GAP_PX = 4
 #: A video is taken for the animatic of a layout when at least this share of its first
-#: frame's pixels matches the layout's background (sprites cover the rest).
-ANIMATIC_MATCH_SHARE = 0.6
+#: frame's pixels away from the layout's sprites (and their mirror images) matches the
+#: layout's background.
+ANIMATIC_MATCH_SHARE = 0.9
 #: Histogram bins (hue, saturation) of the colour signature of a sprite or region.
 HIST_BINS = (18, 8)
 
@@ -76,9 +77,20 @@ class SpriteFinder:
         hist = cv2.calcHist([hsv], [0, 1], mask, list(HIST_BINS), [0, 180, 0, 256])
         return cv2.normalize(hist, None, alpha=1.0, norm_type=cv2.NORM_L1)
 
-    def background_share(self, frame: np.ndarray) -> float:
-        """Share of the frame's pixels that match the layout's background."""
-        return float(1.0 - self._foreground(frame).mean())
+    def looks_like_animatic(self, frame: np.ndarray) -> bool:
+        """Whether ``frame`` (the video's first) is this layout's animatic, as drawn or
+        mirrored: the pixels where no sprite would be at t = 0 (in either picture) show
+        the layout's background."""
+        height, width = frame.shape[:2]
+        free = np.ones((height, width), bool)
+        for x0, y0, x1, y1 in self.renderer.drawn_boxes(0.0).values():
+            rows = slice(int(y0 * height), int(np.ceil(y1 * height)))
+            for a, b in ((x0, x1), (1.0 - x1, 1.0 - x0)):
+                free[rows, int(a * width) : int(np.ceil(b * width))] = False
+        background = ~self._foreground(frame)
+        if free.mean() < 0.1:  # sprites everywhere: the whole frame decides
+            return bool(background.mean() >= 0.5)
+        return bool(background[free].mean() >= ANIMATIC_MATCH_SHARE)
 
     def _difference(self, frame: np.ndarray) -> np.ndarray:
         """Per pixel, the largest channel difference from the background (or its mirror

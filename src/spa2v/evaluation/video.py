@@ -38,7 +38,7 @@ from spa2v.evaluation.spatial import (
     is_dual_mono,
     measure_agreement,
 )
-from spa2v.evaluation.sprites import ANIMATIC_MATCH_SHARE, SpriteFinder, object_class
+from spa2v.evaluation.sprites import SpriteFinder, object_class
 from spa2v.evaluation.tracking import Track, link_tracks
 from spa2v.hearing.cues import Cues
 from spa2v.io.atomic import atomic_path, write_text_atomic
@@ -211,7 +211,7 @@ def evaluate_video(
     finder: SpriteFinder | None = None
     if vsl is not None and boxes != "detector":
         finder = SpriteFinder(vsl, (reader.width, reader.height), cv2)
-        if boxes == "auto" and finder.background_share(first) < ANIMATIC_MATCH_SHARE:
+        if boxes == "auto" and not finder.looks_like_animatic(first):
             finder = None
     elif boxes == "animatic":
         raise LayoutError("--boxes animatic needs the layout the video was rendered from")
