@@ -268,7 +268,7 @@ def _layout_similarity(
     n = len(objects[0].boxes)
     lt, mi = [], []
     for k in range(n):
-        true = [(p.boxes[k], p.class_name) for p in objects if p.planned[k]]
+        true = [(p.boxes[k], p.class_name or "") for p in objects if p.planned[k]]
         if not true:
             continue
         seen = [(t.boxes[k], t.class_name) for t in tracks if t.seen[k]]

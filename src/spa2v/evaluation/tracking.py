@@ -63,7 +63,7 @@ class Track:
 
 def link_tracks(
     detections: Sequence[Sequence[Detection]],
-    times_s: Sequence[float],
+    times_s: Sequence[float] | np.ndarray,
     min_iou: float = MIN_LINK_IOU,
     max_gap_s: float = MAX_GAP_S,
 ) -> list[Track]:

@@ -317,7 +317,7 @@ def _adherence(
     names = {obj.id: obj.name for obj in vsl.objects}
     if finder is not None:  # the sprites as the renderer draws them, one class each
         planned = [finder.renderer.drawn_boxes(float(t)) for t in times_s]
-        classes = {i: object_class(name, i) for i, name in names.items()}
+        classes: dict[int, str | None] = {i: object_class(n, i) for i, n in names.items()}
     else:
         planned = [vsl.boxes_at(float(t)) for t in times_s]
         classes = {i: detector_class(name) for i, name in names.items()}

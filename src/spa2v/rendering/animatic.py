@@ -225,11 +225,13 @@ class AnimaticRenderer:
         rect = self.sprite_rect(object_id, box)
         if rect is None:
             return
-        left, top, *size = rect
-        key = (object_id, *size)
+        left, top, width, height = rect
+        key = (object_id, width, height)
         resized = self._resized.get(key)
         if resized is None:
-            resized = self._styles[object_id].sprite.resize(tuple(size), Image.Resampling.BILINEAR)
+            resized = self._styles[object_id].sprite.resize(
+                (width, height), Image.Resampling.BILINEAR
+            )
             if len(self._resized) > 512:  # moving objects change size every frame
                 self._resized.clear()
             self._resized[key] = resized
