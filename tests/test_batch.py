@@ -289,3 +289,38 @@ def test_batch_json_records_options_without_secrets(local_run):
     assert record["options"]["size"] == [128, 80]
     secret = RunOptions(planner="llm", planner_options={"api_key": "sk-123", "model": "m"})
     assert options_record(secret)["planner_options"] == {"model": "m"}
+
+
+@pytest.mark.slow
+@pytest.mark.diffusion
+def test_ray_runs_the_diffusion_generator_as_an_actor_stage(twenty, tmp_path):
+    """The generator stage as a Ray actor pool (on CPUs here: 0 GPUs per actor), with a
+    tiny random-weight model: every clip gets its generated video."""
+    import av
+
+    ray = pytest.importorskip("ray")
+    pytest.importorskip("diffusers")
+    from diffusion_tiny import tiny_modelscope
+    from spa2v.rendering.diffusion.options import DiffusionOptions
+
+    model = tiny_modelscope(tmp_path / "model")
+    diffusion = DiffusionOptions(
+        base="modelscope", model=str(model), steps=2, num_frames=4, width=48, height=32,
+        device="cpu", show_progress=False, video_size=(64, 40), video_fps=8.0,
+    )  # fmt: skip
+    options = RunOptions(
+        size=(64, 40), fps=8.0, cue_plot=False, generator="diffusion",
+        generator_options={"diffusion_options": diffusion},
+    )  # fmt: skip
+    inputs = [str(twenty.parent / f"clip0{k}.wav") for k in range(3)]
+    ray.init(num_cpus=2, include_dashboard=False, log_to_driver=False)
+    try:
+        done = run_batch(inputs, tmp_path / "out", options, engine="ray", gpus_per_actor=0)
+    finally:
+        ray.shutdown()
+    assert [r["status"] for r in done.rows] == ["ok"] * 3, done.rows
+    for row in done.rows:
+        with av.open(str(done.out_dir / row["video_path"])) as container:
+            frame = next(container.decode(video=0)).to_ndarray(format="rgb24")
+        assert frame.shape == (40, 64, 3)
+        assert row["render_s"] > 0
