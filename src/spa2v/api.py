@@ -263,7 +263,7 @@ def render(
     from spa2v.rendering.storyboard import write_storyboard_from_video
     from spa2v.rendering.video import mux_audio, write_mp4
 
-    check_video_settings(tuple(size), fps)
+    check_video_settings((int(size[0]), int(size[1])), fps)
     out = check_video_output(out_path)
     if storyboard_path is not None:
         check_output_path(Path(storyboard_path), {".png"}, "storyboard")
@@ -408,7 +408,9 @@ def run_options(
 ) -> RunResult:
     """:func:`run` with its options in one :class:`RunOptions`: the three steps below,
     one after the other, the recording decoded once."""
-    check_video_settings(tuple(options.size), options.fps)  # before minutes of hearing
+    check_video_settings(
+        (int(options.size[0]), int(options.size[1])), options.fps
+    )  # before minutes of hearing
     paths = output_paths(check_video_output(out_path))
     if options.evaluate:
         check_evaluation_available()  # fail before the work, not after it
