@@ -7,7 +7,8 @@ import pytest
 
 from spa2v.errors import AudioInputError, Spa2vError
 from spa2v.hearing.cues import Cues
-from spa2v.hearing.extract import hear, source_audio
+from spa2v.hearing.extract import hear
+from spa2v.hearing.separation import source_audio
 from spa2v.hearing.spectral import frame_level_db, stft
 from spa2v.io.signal import Signal
 from spa2v.sim import simulate_static

@@ -5,7 +5,8 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from spa2v.hearing.extract import hear, source_audio
+from spa2v.hearing.extract import hear
+from spa2v.hearing.separation import source_audio
 from spa2v.sim import (
     SceneSpec,
     SimResult,

@@ -11,7 +11,8 @@ import pytest
 import soundfile as sf
 
 from spa2v.errors import BackendUnavailableError
-from spa2v.hearing.extract import beam_towards, hear, source_audio
+from spa2v.hearing.extract import hear
+from spa2v.hearing.separation import beam_towards, source_audio
 from spa2v.hearing.tagging import melspec, model_files
 from spa2v.hearing.tagging.base import Tagger, get_tagger
 from spa2v.hearing.tagging.tag import labels_from_scores, pool_scores, tag_audio, tag_cues

@@ -24,6 +24,9 @@ from spa2v.hearing.hrtf import interp_rows, kemar_table
 from spa2v.hearing.spectral import Spectrogram
 
 SPEED_OF_SOUND_MPS = 343.0
+#: Spacing (m) of a spaced microphone pair when neither the user nor the recording says
+#: more (phones and cameras: 8-30 cm).
+DEFAULT_MIC_SPACING_M = 0.15
 #: Azimuth grid of stereo maps (front half: two channels cannot tell front from back).
 STEREO_AZ_DEG = np.arange(-90.0, 91.0, 1.0)
 #: Azimuth grid of FOA maps (full circle).
@@ -507,7 +510,7 @@ class DirectionFinder:
         self,
         spectrogram: Spectrogram,
         layout: str,
-        spacing_m: float = 0.15,
+        spacing_m: float = DEFAULT_MIC_SPACING_M,
         pan_span_deg: float = DEFAULT_PAN_SPAN_DEG,
         ild_weight: float = 0.0,
         low_band_only: bool = False,

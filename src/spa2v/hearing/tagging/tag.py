@@ -2,7 +2,7 @@
 
 For every :class:`~spa2v.hearing.cues.CueTrack`, the source's own signal (with several
 sources, a beamformer steered by the direction mask:
-:func:`spa2v.hearing.extract.source_audios` with ``beamform=True``) is scored by a
+:func:`spa2v.hearing.separation.source_audios` with ``beamform=True``) is scored by a
 :class:`~spa2v.hearing.tagging.base.Tagger`; the scores are pooled over the patches
 where the source is active (a mix of mean and max), and decoded into up to ``top_k``
 labels with distinct nouns along the AudioSet ontology (:func:`labels_from_scores`:
@@ -35,7 +35,7 @@ import copy
 import numpy as np
 
 from spa2v.hearing.cues import Cues, CueTrack, Label
-from spa2v.hearing.extract import beam_towards, median_azimuth_deg, source_audios
+from spa2v.hearing.separation import beam_towards, median_azimuth_deg, source_audios
 from spa2v.hearing.tagging.base import TagFrames, Tagger, get_tagger
 from spa2v.hearing.tagging.melspec import peak_gain
 from spa2v.io.signal import Signal

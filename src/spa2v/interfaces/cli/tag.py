@@ -105,7 +105,7 @@ def run(args: argparse.Namespace) -> int:
 
 def source_table(cues: Cues, title: str) -> Table:
     """A rich table: source, time span, azimuth, top labels with scores, nouns."""
-    from spa2v.hearing.extract import median_azimuth_deg
+    from spa2v.hearing.separation import median_azimuth_deg
     from spa2v.hearing.summary import source_number
 
     table = Table(title=escape(title), title_justify="left")
