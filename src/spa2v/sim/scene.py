@@ -19,9 +19,10 @@ Per format (each source is propagated with a time-varying delay, see
   each with its own delay and 1/r.
 * ``binaural``: the head-centre signal filtered with head-related impulse responses,
   cross-faded every ``hrir_block_s`` (:mod:`spa2v.sim.hrtf`): of a rigid sphere of
-  ``head_radius_m`` with ears at ``+-ear_angle_deg`` (``head="sphere"``,
+  ``head_radius_m`` with ears at ``+-ear_angle_deg`` (``head="sphere"``, the default,
   :mod:`spa2v.sim.sphere`) or of MIT KEMAR (``head="kemar"``: the head the estimator's
-  lookup table is built from).
+  lookup table is built from, so only on request, to check the estimator on its own
+  model).
 * ``panned``: amplitude panning of the head-centre signal with ``pan_law``
   (:data:`PAN_LAWS`): ``p = clip(az / pan_span_deg, -1, 1)`` (sources behind are folded
   to the front), constant power ``gL = cos((1 - p) pi / 4)``, ``gR = sin((1 - p) pi /
@@ -31,7 +32,7 @@ Per format (each source is propagated with a time-varying delay, see
   ``Z = s sin(el)``, ``X = s cos(az) cos(el)``.
 
 Room (``rt60_s``): a diffuse late tail (:mod:`spa2v.sim.room`) and, with
-``reflections=True``, discrete early reflections from image sources
+``reflections=True`` (default), discrete early reflections from image sources
 (:mod:`spa2v.sim.reflections`): a shoe-box room indoors, the ground and a facade
 outdoors (``environment``).
 
@@ -162,7 +163,10 @@ class SceneSpec:
     the spaced pair, ``pan_law`` (:data:`PAN_LAWS`) and ``pan_span_deg`` the panning.
     ``gain_imbalance_db``, ``dual_mono`` and ``codec`` (``"mp3"``, ``"aac"``,
     ``"vorbis"`` or None) at ``codec_bitrate_kbps`` degrade a stereo recording as a
-    real recording chain does. Everything random derives from ``seed``."""
+    real recording chain does. The defaults are deliberately none of the estimator's
+    own models (a spherical head, not KEMAR; 0.2 m, not 0.15 m; the -4.5 dB pan law, not
+    constant power; early reflections in rooms), so that tests check the estimator on
+    recordings it was not built from. Everything random derives from ``seed``."""
 
     sources: list[SourceSpec]
     format: str = "binaural"
@@ -176,13 +180,13 @@ class SceneSpec:
     environment: str = "indoor"
     background: str = ""
     room_volume_m3: float = 400.0
-    mic_spacing_m: float = 0.15
+    mic_spacing_m: float = 0.2
     pan_span_deg: float = 90.0
-    pan_law: str = "sin-cos"
-    head: str = "kemar"
+    pan_law: str = "-4.5dB"
+    head: str = "sphere"
     head_radius_m: float = 0.0875
     ear_angle_deg: float = 100.0
-    reflections: bool = False
+    reflections: bool = True
     gain_imbalance_db: float = 0.0
     dual_mono: bool = False
     codec: str | None = None
