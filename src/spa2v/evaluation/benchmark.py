@@ -184,7 +184,8 @@ class BenchmarkReport:
             "by microphone spacing (spaced)": by("mic_spacing_m", _spacing_bin),
             "by pan law (panned)": by("pan_law"),
             "dual mono (no left/right information; apart)": {
-                f: self.pooled(dual_mono(f)) for f in formats
+                **{f: self.pooled(dual_mono(f)) for f in formats},
+                "every format": self.pooled(lambda c: c.dual_mono),
             },
             "overall": {
                 "every format and condition": pool(lambda c: True),
