@@ -29,7 +29,11 @@ AZIMUTH_DEG = 30.0  # left of centre: x = 0.21
 def run_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     """A source 30 deg left (spaced pair) through ``spa2v run --eval``."""
     folder = tmp_path_factory.mktemp("eval")
-    sim = simulate_static(AZIMUTH_DEG, 3.0, format="spaced", clip="noise", duration_s=2.0)
+    # The spacing the estimator assumes: this test judges the video evaluation, not
+    # hearing (hearing on other spacings is tested in tests/test_hearing_*.py).
+    sim = simulate_static(
+        AZIMUTH_DEG, 3.0, format="spaced", clip="noise", duration_s=2.0, mic_spacing_m=0.15
+    )
     sf.write(folder / "left.wav", sim.signal.samples.T, sim.signal.sr)
     code = main(["-q", "run", str(folder / "left.wav"), "-o", str(folder / "left.mp4"), "--eval"])
     assert code == 0
