@@ -405,7 +405,7 @@ def case_audio(rng: np.random.Generator, ctx: Context, folder: Path, via: str) -
             argv += ["--fps", "4"] if command == "run" else []
         result = _cli_call(argv, ctx)
         target = command
-        expected = {"c.json", "c.png", "v.mp4", "r.mp4"} | {
+        expected = {"c.json", "c.png", "v.mp4", "r.mp4", "sub"} | {
             f"r.{s}" for s in ("cues.json", "layout.json", "cues.png", "storyboard.png")
         }
     problem = _check_folder(out, result == "ok", expected)

@@ -193,3 +193,23 @@ def test_a_cues_file_with_broken_times_is_a_clear_error(clip, tmp_path, capsys):
     assert main(["plan", str(cues_path), "-o", str(tmp_path / "l.json")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and "times_s must be finite and increasing" in err[0]
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [("stereo", "weird"), ("layout", 5), ("audio_path", 5), ("yaw_deg", "x")],
+)
+def test_a_cues_file_with_a_field_of_the_wrong_type_is_a_clear_error(
+    clip, tmp_path, capsys, field, value
+):
+    """Found by the fuzzing campaign: "stereo": "weird" crashed the reasoning text with
+    a TypeError traceback."""
+    cues_path = tmp_path / "c.json"
+    assert main(["cues", str(clip), "-o", str(cues_path), "--no-tags"]) == 0
+    data = json.loads(cues_path.read_text())
+    data[field] = value
+    cues_path.write_text(json.dumps(data))
+    capsys.readouterr()
+    assert main(["plan", str(cues_path), "-o", str(tmp_path / "l.json")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and field in err[0], err

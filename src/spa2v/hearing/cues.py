@@ -198,6 +198,37 @@ def _check_consistent(cues: Cues) -> None:
         value = getattr(cues, name)
         if not (math.isfinite(value) and value > 0):
             raise ValueError(f"{name} is {value}")
+    _expect(cues.layout in _LAYOUT_NAMES, "layout", cues.layout)
+    _expect(isinstance(cues.lateral_info, bool), "lateral_info", cues.lateral_info)
+    _expect(_str_list(cues.warnings), "warnings", cues.warnings)
+    _expect(cues.audio_path is None or isinstance(cues.audio_path, str), "audio_path", "")
+    for name in ("mic_spacing_m", "yaw_deg"):
+        _expect(_optional_number(getattr(cues, name)), name, getattr(cues, name))
+    stereo = cues.stereo
+    _expect(
+        stereo is None
+        or (
+            isinstance(stereo, dict)
+            and isinstance(stereo.get("kind"), str)
+            and _optional_number(stereo.get("confidence"))
+            and isinstance(stereo.get("evidence", ""), str)
+        ),
+        "stereo",
+        stereo,
+    )
+    for track in cues.sources:
+        _expect(type(track.source_id) is int, "source_id", track.source_id)
+        for name in ("lateral_motion", "depth_motion"):
+            _expect(isinstance(getattr(track, name), str), name, getattr(track, name))
+        for name in ("pitch_change_ratio", "speed_mps"):
+            _expect(_optional_number(getattr(track, name)), name, getattr(track, name))
+        for label in track.labels:
+            texts = (label.audio_label, label.noun, label.family)
+            _expect(
+                all(isinstance(t, str) for t in texts) and _optional_number(label.score),
+                "labels",
+                label,
+            )
     for track in cues.sources:
         times = track.times_s
         if times.ndim != 1 or not np.all(np.isfinite(times)) or np.any(np.diff(times) <= 0):
@@ -206,6 +237,23 @@ def _check_consistent(cues: Cues) -> None:
             values = getattr(track, key)
             if values is not None and np.shape(values) != times.shape:
                 raise ValueError(f"source {track.source_id}: {key} has not one value per time")
+
+
+_LAYOUT_NAMES = ("mono", "stereo", "spaced", "panned", "binaural", "foa")
+
+
+def _expect(ok: bool, name: str, value: Any) -> None:
+    if not ok:
+        raise ValueError(f"{name} cannot be {str(value)[:40]!r}")
+
+
+def _optional_number(value: Any) -> bool:
+    ok = isinstance(value, int | float) and not isinstance(value, bool)
+    return value is None or (ok and math.isfinite(value))
+
+
+def _str_list(value: Any) -> bool:
+    return isinstance(value, list) and all(isinstance(v, str) for v in value)
 
 
 def _array_to_list(values: np.ndarray) -> list[Any]:
