@@ -179,6 +179,15 @@ def test_malformed_json_is_one_line_naming_the_manifest(
             ),
             "clips[1] (c1): sources[0].segments[0]: t1 (1) must be after t0 (2)",
         ),
+        # Found by the fuzzing campaign: both ended in a traceback after the clips ran.
+        (
+            lambda c: c["sources"][0]["track"][1].__setitem__(0, 1e309),  # inf in JSON
+            "clips[1] (c1): sources[0].track[1].t_s: Input should be a finite number",
+        ),
+        (
+            lambda c: c.__setitem__("duration_s", 1e300),
+            "clips[1] (c1): duration_s: Input should be less than or equal to 86400",
+        ),
     ],
 )
 def test_a_bad_entry_is_one_line_naming_the_clip_and_field(

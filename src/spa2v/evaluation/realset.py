@@ -71,6 +71,10 @@ FORMAT_LAYOUTS: dict[str, str | None] = {
 }
 
 
+#: The longest clip a manifest may declare, in seconds (a day).
+MAX_CLIP_S = 86_400.0
+
+
 class Frame(BaseModel):
     """The picture a track's ``x`` refers to."""
 
@@ -83,7 +87,7 @@ class Frame(BaseModel):
 class Keyframe(BaseModel):
     """One ``[t_s, azimuth_deg, x, width]`` entry of a track (nulls where unknown)."""
 
-    t_s: Annotated[float, Field(ge=0.0)]
+    t_s: Annotated[float, Field(ge=0.0, allow_inf_nan=False)]
     azimuth_deg: Annotated[float, Field(ge=-180.0, le=180.0)] | None
     x: Annotated[float, Field(ge=0.0, le=1.0)] | None
     width: Annotated[float, Field(ge=0.0, le=1.0)] | None
@@ -158,7 +162,7 @@ class Clip(BaseModel):
     format: Literal["foa-ambix", "binaural", "stereo", "dual-mono"]
     channels: Annotated[int, Field(ge=1)] | None = None
     sr: Annotated[int, Field(gt=0)] | None = None
-    duration_s: Annotated[float, Field(gt=0.0)]
+    duration_s: Annotated[float, Field(gt=0.0, le=MAX_CLIP_S)]  # the scoring grid's size
     frame: Frame
     reference: Literal["ground-truth", "peer-output"] = "ground-truth"
     group: Annotated[str, Field(min_length=1)]
