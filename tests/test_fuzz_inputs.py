@@ -14,7 +14,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent / "benchmarks"))
 import fuzz_inputs
 
 #: Cases at every commit: one to two minutes on two cores (more when they are busy).
-CI_CASES = 135
+CI_CASES = 300
 CI_CLI_EVERY = 20
 
 
