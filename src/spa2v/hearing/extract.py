@@ -134,7 +134,8 @@ def hear(
     if not np.all(np.isfinite(samples)):
         samples = np.nan_to_num(samples, nan=0.0, posinf=1.0, neginf=-1.0)
         warnings.append("non-finite samples were replaced by 0 / +-1")
-    layout, stereo = stereo_layout(signal.layout, samples, signal.sr)
+    spectrogram = stft(samples, signal.sr, hop_s)
+    layout, stereo = stereo_layout(signal.layout, samples, signal.sr, spectrogram)
     lateral_info = stereo is None or stereo.lateral_info
     if stereo is not None and not stereo.lateral_info:
         warnings.append(f"{_name(signal)}: {stereo.evidence}; objects are placed by priors")
@@ -143,7 +144,6 @@ def hear(
             f"{_name(signal)} looks lossy-coded: its time differences above 1.5 kHz are "
             "gone, so directions come from the low band only and are less sure"
         )
-    spectrogram = stft(samples, signal.sr, hop_s)
     times = spectrogram.times_s
     mix_power = _mixture_power(spectrogram, layout)
     # Edge frames hang over the ends of the signal: correct their level.
@@ -306,17 +306,20 @@ def _check_direction_options(layout: str, mic_spacing_m: float | None, yaw_deg: 
         raise Spa2vError(f"yaw {yaw_deg:g} deg is out of range: use -180 to 180")
 
 
-def stereo_layout(layout: str, samples: np.ndarray, sr: int) -> tuple[str, StereoAnalysis | None]:
+def stereo_layout(
+    layout: str, samples: np.ndarray, sr: int, spectrogram: Spectrogram | None = None
+) -> tuple[str, StereoAnalysis | None]:
     """The layout hearing uses and, for two channels, what they tell
     (:func:`~spa2v.hearing.stereo_kind.analyse_stereo`).
 
     ``"stereo"`` (kind not given) becomes the detected kind; a kind the user gave is
     kept, but a dual-mono file still has no left/right information whatever it is
-    called.
+    called. ``spectrogram``: the samples' STFT if already computed (reused when its hop
+    is the analysis's).
     """
     if samples.shape[0] != 2 or layout not in ("stereo", "spaced", "panned", "binaural"):
         return layout, None
-    analysis = analyse_stereo(samples, sr)
+    analysis = analyse_stereo(samples, sr, spectrogram)
     return (analysis.kind if layout == "stereo" else layout), analysis
 
 

@@ -29,7 +29,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from spa2v.hearing.spectral import frame_level_db, stft
+from spa2v.hearing.spectral import Spectrogram, frame_level_db, stft
 
 StereoKind = Literal["spaced", "panned", "binaural"]
 
@@ -137,7 +137,9 @@ class _Blocks:
     shadow_db: np.ndarray  # high-band minus low-band level difference (left - right)
 
 
-def analyse_stereo(samples: np.ndarray, sr: int) -> StereoAnalysis:
+def analyse_stereo(
+    samples: np.ndarray, sr: int, spectrogram: Spectrogram | None = None
+) -> StereoAnalysis:
     """Decide the kind of a stereo recording ``(2, n_samples)`` and whether it carries
     left/right information.
 
@@ -165,7 +167,7 @@ def analyse_stereo(samples: np.ndarray, sr: int) -> StereoAnalysis:
             evidence=f"left and right are the same signal (correlation {correlation:.4f}, "
             f"level difference {level_db:+.1f} dB): no left/right information",
         )
-    blocks = _block_figures(x.astype(np.float32), sr)
+    blocks = _block_figures(x.astype(np.float32), sr, spectrogram)
     if blocks is None:
         return StereoAnalysis("spaced", 0.0, evidence="no coherent sound to analyse")
     delayed = np.abs(blocks.low_delay_s) >= ZERO_DELAY_S
@@ -233,10 +235,13 @@ def detect_stereo_layout(samples: np.ndarray, sr: int) -> StereoKind:
     return analyse_stereo(samples, sr).kind
 
 
-def _block_figures(samples: np.ndarray, sr: int) -> _Blocks | None:
+def _block_figures(
+    samples: np.ndarray, sr: int, spectrogram: Spectrogram | None = None
+) -> _Blocks | None:
     """GCC-PHAT delay and peak (low and high band), high-band coherence and head
     shadow of every loud block in which the low band is coherent; None if none is."""
-    spectrogram = stft(samples, sr, HOP_S)
+    if spectrogram is None or spectrogram.hop != max(1, round(HOP_S * sr)):
+        spectrogram = stft(samples, sr, HOP_S)  # not the caller's: another hop
     freqs = spectrogram.freqs_hz
     spec = spectrogram.spec
     n_frames = spec.shape[2]
