@@ -112,9 +112,11 @@ DIRECTNESS_SMOOTH = (1, 1)
 FOA_TRACK_SMOOTH_FRAMES = 8
 
 
-#: Time over which phase maps are integrated before sources are found and followed
-#: (:func:`integrate_map`).
-PHASE_INTEGRATION_S = float(__import__("os").environ.get("SPA2V_INT", "0.4"))
+#: Time over which phase maps are integrated before sources are followed
+#: (:func:`integrate_map`): a talker 2-3 m from a dummy head in a room peaks at only
+#: 0.03-0.3 of a clean source's height in any one 25 ms frame, often at the sides; a
+#: walker turns by a few degrees in 0.4 s.
+PHASE_INTEGRATION_S = 0.4
 
 
 def integrate_map(

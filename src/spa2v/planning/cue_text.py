@@ -6,14 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from spa2v.hearing.cues import Cues, CueTrack
-
-
-def _side(azimuth_deg: float) -> str:
-    if azimuth_deg > 10.0:
-        return "left"
-    if azimuth_deg < -10.0:
-        return "right"
-    return "centre"
+from spa2v.hearing.summary import side
 
 
 def _edge(values: np.ndarray, idx: np.ndarray, first: bool, frac: float = 0.15) -> float:
@@ -52,7 +45,7 @@ def describe_track(track: CueTrack) -> str:
     parts = [
         f"source {track.source_id}: heard as {heard} -> {what}",
         f"sounding {t[idx[0]]:.1f}-{t[idx[-1]]:.1f} s",
-        f"azimuth from {az0:+.0f} deg ({_side(az0)}) to {az1:+.0f} deg ({_side(az1)})",
+        f"azimuth from {az0:+.0f} deg ({side(az0)}) to {az1:+.0f} deg ({side(az1)})",
         f"loudness {_edge(level, idx, True):.0f} dB at the start, peak {level[peak]:.0f} dB at "
         f"{t[peak]:.1f} s, {_edge(level, idx, False):.0f} dB at the end",
     ]
