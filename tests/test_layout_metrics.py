@@ -7,12 +7,14 @@ import math
 import numpy as np
 import pytest
 
-from spa2v.camera import horizontal_zone
+from spa2v.camera import azimuth_to_x, horizontal_zone
 from spa2v.evaluation.layout_metrics import (
     MISSING_CENTRE_ERROR,
+    THIRD_EDGE_DEG,
     TruthTrack,
     centre_baseline,
     docsim,
+    edge_distance_deg,
     iou_matrix,
     ltsim,
     match_objects,
@@ -174,6 +176,26 @@ def test_static_sources_left_centre_right_and_matching() -> None:
     assert score["lcr_acc"] == 0.5
     assert score["centre_error_mean"] == pytest.approx((0.0 + 0.25) / 2)
     assert score["n_lcr"] == 2
+
+
+def test_lcr_clear_leaves_out_sources_near_an_edge_between_thirds() -> None:
+    n = len(TIMES_S)
+    near_x = float(azimuth_to_x(THIRD_EDGE_DEG + 1.0))  # left third, 1 deg from its edge
+    truth = [
+        TruthTrack(("piano",), "static", TIMES_S, _track(np.full(n, near_x))),
+        TruthTrack(("violin",), "static", TIMES_S, _track(np.full(n, 0.8))),
+    ]
+    # The piano planned 2 deg off, across the edge; the violin in its third.
+    planned = _vsl(
+        {
+            0: ("piano", _track(np.full(n, float(azimuth_to_x(THIRD_EDGE_DEG - 1.0))))),
+            1: ("violin", _track(np.full(n, 0.75))),
+        }
+    )
+    score = summarize(score_clip(planned, truth))
+    assert score["lcr_acc"] == 0.5 and score["n_lcr"] == 2
+    assert score["lcr_clear_acc"] == 1.0 and score["n_lcr_clear"] == 1
+    assert edge_distance_deg(near_x) == pytest.approx(1.0)
 
 
 def test_approaching_source_is_judged_by_box_height() -> None:

@@ -71,6 +71,7 @@ METRIC_COLUMNS: tuple[tuple[str, str, str], ...] = (
     ("centre_error_mean", "centre err", "err"),
     ("centre_error_p90", "centre p90", "err"),
     ("lcr_acc", "L/C/R %", "pct"),
+    ("lcr_clear_acc", "L/C/R >=2deg %", "pct"),
     ("motion_acc", "motion %", "pct"),
     ("approach_acc", "appr/rec %", "pct"),
     ("label_acc", "label %", "pct"),

@@ -35,11 +35,18 @@ from dataclasses import dataclass, field
 import numpy as np
 from scipy.optimize import linear_sum_assignment, linprog
 
-from spa2v.camera import horizontal_zone
+from spa2v.camera import horizontal_zone, x_to_azimuth
 from spa2v.planning.vsl import VSL, Box, VSLBox, VSLFrame, VSLObject, motion_from_boxes
 
 #: Centre error charged for a frame where a visible source has no planned box.
 MISSING_CENTRE_ERROR = 0.5
+
+#: Sources whose true azimuth is closer than this (deg) to an edge between thirds of the
+#: view (+-18.4 deg) are left out of the secondary L/C/R figure ``lcr_clear_acc``: any
+#: estimator with a degree or two of error puts them in either third by chance.
+LCR_EDGE_MARGIN_DEG = 2.0
+#: Azimuth (deg) of the edges between the left, centre and right thirds (x = 1/3, 2/3).
+THIRD_EDGE_DEG = float(x_to_azimuth(1.0 / 3.0))
 
 LATERAL_MOTIONS = ("left-to-right", "right-to-left")
 DEPTH_MOTIONS = ("approaching", "receding")
@@ -258,6 +265,7 @@ class ClipScore:
     ious: list[float] = field(default_factory=list)  # per visible (frame, source)
     size_errors: list[float] = field(default_factory=list)  # |log2(h_pred/h_true)|, both seen
     lcr: list[bool] = field(default_factory=list)  # per static source
+    lcr_clear: list[bool] = field(default_factory=list)  # ... >= LCR_EDGE_MARGIN_DEG from an edge
     lateral: list[bool] = field(default_factory=list)  # per crossing source
     depth: list[bool] = field(default_factory=list)  # per approaching/receding source
     labels: list[bool] = field(default_factory=list)  # per source: one of the accepted nouns
@@ -310,6 +318,16 @@ def match_objects(
     return {int(r): ids[c] for r, c in zip(rows, cols, strict=True)}
 
 
+def edge_distance_deg(x: float) -> float:
+    """Distance (deg of azimuth) of the horizontal position ``x`` from the nearer edge
+    between thirds of the view.
+
+    >>> round(edge_distance_deg(0.5), 1), edge_distance_deg(1.0 / 3.0)
+    (18.4, 0.0)
+    """
+    return abs(abs(float(x_to_azimuth(x))) - THIRD_EDGE_DEG)
+
+
 def score_clip(vsl: VSL, truth: Sequence[TruthTrack]) -> ClipScore:
     """Score a planned layout against the ground truth of its clip.
 
@@ -351,9 +369,12 @@ def score_clip(vsl: VSL, truth: Sequence[TruthTrack]) -> ClipScore:
         if vis.sum() < 2:
             continue
         if source.motion == "static":
-            true_zone = horizontal_zone(float(np.median(centre_x(source.boxes[vis]))))
+            true_cx = float(np.median(centre_x(source.boxes[vis])))
+            true_zone = horizontal_zone(true_cx)
             pred_zone = horizontal_zone(float(np.median(centre_x(seen)))) if len(seen) else None
             score.lcr.append(pred_zone == true_zone)
+            if edge_distance_deg(true_cx) >= LCR_EDGE_MARGIN_DEG:
+                score.lcr_clear.append(pred_zone == true_zone)
         elif source.motion in LATERAL_MOTIONS:
             score.lateral.append(motion_from_boxes(seen, depth=False) == source.motion)
         elif source.motion in DEPTH_MOTIONS:
@@ -379,11 +400,14 @@ def score_clip(vsl: VSL, truth: Sequence[TruthTrack]) -> ClipScore:
 def summarize(score: ClipScore) -> dict[str, float]:
     """Means (and the p90 centre error) of pooled results; NaN where nothing counted.
 
-    Keys: ``centre_error_mean``, ``centre_error_p90``, ``lcr_acc``, ``motion_acc``,
+    Keys: ``centre_error_mean``, ``centre_error_p90``, ``lcr_acc``, ``lcr_clear_acc``
+    (L/C/R of the static sources at least :data:`LCR_EDGE_MARGIN_DEG` from an edge
+    between thirds: a diagnostic beside the target, which counts every source),
+    ``motion_acc``,
     ``approach_acc``, ``label_acc`` (any accepted noun), ``label_exact_acc`` (the true
     noun itself), ``miou``, ``size_error_log2`` (mean ``|log2(h_planned / h_true)|`` of
     box heights where both are in view: 1 = off by a factor of 2), ``max_iou``,
-    ``ltsim``, ``docsim`` and the counts ``n_centre``, ``n_lcr``, ``n_motion``,
+    ``ltsim``, ``docsim`` and the counts ``n_centre``, ``n_lcr``, ``n_lcr_clear``, ``n_motion``,
     ``n_approach``, ``n_sources``.
     """
 
@@ -395,6 +419,7 @@ def summarize(score: ClipScore) -> dict[str, float]:
         "centre_error_mean": mean(errors),
         "centre_error_p90": float(np.percentile(errors, 90)) if errors else math.nan,
         "lcr_acc": mean(score.lcr),
+        "lcr_clear_acc": mean(score.lcr_clear),
         "motion_acc": mean(score.lateral),
         "approach_acc": mean(score.depth),
         "label_acc": mean(score.labels),
@@ -406,6 +431,7 @@ def summarize(score: ClipScore) -> dict[str, float]:
         "docsim": mean(score.docsim),
         "n_centre": float(len(errors)),
         "n_lcr": float(len(score.lcr)),
+        "n_lcr_clear": float(len(score.lcr_clear)),
         "n_motion": float(len(score.lateral)),
         "n_approach": float(len(score.depth)),
         "n_sources": float(len(score.labels)),
