@@ -162,6 +162,23 @@ def test_pinned_quantization_constants_are_the_models_own() -> None:
         assert struct.pack(kind, value) in data[at : at + len(name) + 8], name
 
 
+def test_probabilities_of_the_uint8_logits_are_scipys_expit() -> None:
+    """The lookup table that stands in for ``scipy.special.expit`` (not imported by a
+    plan) gives its float32 probabilities for every logit the model can output."""
+    from scipy.special import expit
+
+    from spa2v.hearing.tagging.yamnet import dequantize_scores
+
+    q = np.arange(256, dtype=np.uint8)
+    logits = model_files.OUTPUT_QUANT.scale * (
+        q.astype(np.float32) - model_files.OUTPUT_QUANT.zero_point
+    )
+    theirs = expit(logits).astype(np.float32)
+    ours = dequantize_scores(q[::-1].reshape(16, 16))
+    assert ours.dtype == np.float32 and ours.shape == (16, 16)
+    np.testing.assert_array_equal(ours.ravel(), theirs[::-1])
+
+
 # --- front-end ---------------------------------------------------------------------------
 
 

@@ -18,8 +18,8 @@ Azimuth is positive to the LEFT; channel 0 is the left channel.
 from __future__ import annotations
 
 import numpy as np
-from scipy.ndimage import convolve1d, uniform_filter, uniform_filter1d
 
+from spa2v.hearing.filters import convolve1d, uniform_filter, uniform_filter1d
 from spa2v.hearing.hrtf import interp_rows, kemar_table
 from spa2v.hearing.spectral import Spectrogram
 

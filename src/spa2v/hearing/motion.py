@@ -14,9 +14,9 @@ from __future__ import annotations
 from typing import Literal
 
 import numpy as np
-from scipy.ndimage import median_filter
 
 from spa2v.hearing.cues import DepthMotion, LateralMotion
+from spa2v.hearing.filters import median_filter
 
 #: A crossing: the azimuth changes by at least this much (degrees).
 CROSSING_DEG = 15.0

@@ -11,9 +11,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.ndimage import median_filter
 
 from spa2v.hearing.direction import SPEED_OF_SOUND_MPS
+from spa2v.hearing.filters import median_filter
 
 #: Tonal components are searched in this range (Hz).
 PITCH_RANGE_HZ = (60.0, 4000.0)

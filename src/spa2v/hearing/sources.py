@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Callable
 
 import numpy as np
-from scipy.ndimage import uniform_filter1d
+
+from spa2v.hearing.filters import uniform_filter1d
 
 #: Sources closer than this are one source.
 MIN_SEPARATION_DEG = 20.0

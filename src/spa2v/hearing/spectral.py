@@ -10,7 +10,6 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 
 import numpy as np
-import scipy.fft
 
 #: Level of digital silence, in dB (floor for log of zero power).
 FLOOR_DB = -120.0
@@ -120,7 +119,7 @@ def stft(samples: np.ndarray, sr: int, hop_s: float) -> Spectrogram:
     frames = windows[:, ::hop][:, :n_frames]
     window = periodic_hann(n_fft).astype(np.float32)
     # complex64 halves memory and speeds up the direction matrix products.
-    spec = scipy.fft.rfft(frames * window, axis=-1).astype(np.complex64)  # (C, T, F)
+    spec = np.fft.rfft(frames * window, axis=-1).astype(np.complex64)  # (C, T, F)
     spec[..., 1::2] *= -1  # phase referenced to the frame centre, as scipy's istft expects
     return Spectrogram(
         spec=np.ascontiguousarray(spec.transpose(0, 2, 1)),
@@ -144,7 +143,7 @@ def istft(spec: np.ndarray, sr: int, hop: int, n_fft: int, n_samples: int) -> np
     n_frames = min(spec.shape[1], -(-(n_samples + half) // hop))  # frames that reach in
     unshifted = np.asarray(spec)[:, :n_frames].astype(np.complex128)
     unshifted[1::2] *= -1  # undo the frame-centre phase reference of stft
-    frames = scipy.fft.irfft(unshifted, n=n_fft, axis=0).T * _dual_window(n_fft, hop)
+    frames = np.fft.irfft(unshifted, n=n_fft, axis=0).T * _dual_window(n_fft, hop)
     out = np.zeros(max(n_samples, (n_frames - 1) * hop + n_fft) + half)
     for k in range(n_frames):
         out[k * hop : k * hop + n_fft] += frames[k]

@@ -42,11 +42,11 @@ import math
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from scipy.ndimage import gaussian_filter1d
 
 from spa2v.camera import CAMERA_HEIGHT_M, Position, project_box
 from spa2v.errors import LayoutError
 from spa2v.hearing.cues import Cues, CueTrack
+from spa2v.hearing.filters import gaussian_filter1d
 from spa2v.planning.captions import frame_caption, plan_phrase, reasoning_text, scene_caption
 from spa2v.planning.labels import choose_label
 from spa2v.planning.motion import (
@@ -107,7 +107,7 @@ def plan_physics(cues: Cues, fps: float | None = DEFAULT_FPS, n_frames: int | No
     >>> len(vsl.frames)  # doctest: +SKIP
     16
     """
-    from spa2v.planning.vsl import parse_vsl
+    from spa2v.planning.vsl import validate_vsl
 
     times_s, fps_out = keyframe_times(cues.duration_s, fps=fps, n_frames=n_frames)
     audible = _audible_sources(cues)
@@ -115,7 +115,7 @@ def plan_physics(cues: Cues, fps: float | None = DEFAULT_FPS, n_frames: int | No
         _plan_source(track, object_id, times_s, fps_out) for object_id, track in enumerate(audible)
     ]
     data = layout_dict(cues, plans, times_s, fps_out)
-    return parse_vsl(data)
+    return validate_vsl(data)  # the model's rules; the JSON Schema is for text from outside
 
 
 #: Bounds on a layout's keyframes (rate per second, count): the longest input at the

@@ -12,6 +12,10 @@ Validation happens in two layers:
    ``y0 < y1``, keyframe times ascending within ``[0, duration]``, unique object ids,
    and box ids that refer to declared objects.
 
+A layout built by spa2v's own planner goes through the model alone
+(:func:`validate_vsl`): the schema is generated from the model, so it would check the
+same rules again.
+
 Every failure becomes a :class:`~spa2v.errors.LayoutError` whose one-line message names
 the field path and the reason, e.g. ``frames[2].boxes[0].box: x0 must be < x1``.
 
@@ -387,6 +391,24 @@ def parse_vsl(data: dict[str, Any] | str | bytes) -> VSL:
     error = jsonschema.exceptions.best_match(_schema_validator().iter_errors(data))
     if error is not None:
         raise LayoutError(f"invalid layout: {_schema_error_message(error)}")
+    return validate_vsl(data)
+
+
+def validate_vsl(data: dict[str, Any]) -> VSL:
+    """A layout that spa2v's own code built as a dict, checked by the pydantic model.
+
+    The model holds every rule of the format (the JSON Schema is generated from it), so
+    for a dict of Python values it checks all that :func:`parse_vsl` checks; the schema
+    pass of :func:`parse_vsl` adds JSON's strict types and its wording of errors, which
+    matter for text from outside (a file, a language model), not for a planner's own
+    output. Skipping it spares a cold ``spa2v plan`` importing jsonschema and building
+    the schema's validator.
+
+    >>> validate_vsl({"duration": 1.0, "fps": 1.0, "frames": [{"t": 2.0}]})
+    Traceback (most recent call last):
+    ...
+    spa2v.errors.LayoutError: invalid layout: frames[0].t: 2 s is after the end (duration 1 s)
+    """
     try:
         return VSL.model_validate(data)
     except ValidationError as exc:
