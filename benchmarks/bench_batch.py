@@ -15,18 +15,31 @@ run, each as a whole command (start-up included, wall clock):
 3. ``spa2v batch --engine ray`` on a local Ray instance with 2 CPUs, against the local
    engine with 2 workers (Ray's overhead; Ray's own start-up included).
 
+Beside the wall clock, each line gives the CPU seconds (user + system) of every process
+the command started, a local Ray instance's daemons and workers included (they are
+reparented to this script, which reaps them): on a shared machine the CPU time moves
+far less with the other work than the wall clock does.
+
 Every command renders the default animatic (512x320, 24 fps) with the default options.
+
+``--engines-only`` measures only 3. (the local engine with 2 workers and the Ray
+engine), alternately, ``--repeat`` times each, and reports the medians and their ratio:
+the quicker check of Ray's overhead on a machine whose load changes over minutes.
 """
 
 from __future__ import annotations
 
 import argparse
+import os
+import resource
 import shutil
+import statistics
 import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import NamedTuple
 
 CLI = [sys.executable, "-c", "import sys; from spa2v.interfaces.cli import main; sys.exit(main())"]
 
@@ -56,30 +69,100 @@ def make_clips(folder: Path, n: int, duration_s: float) -> list[Path]:
     return paths
 
 
-def timed(command: list[str]) -> float:
-    """Wall-clock seconds of a command; it must succeed."""
+class Timing(NamedTuple):
+    """A command's wall-clock seconds and the CPU seconds (user + system) of every
+    process it started, Ray's daemons and workers included."""
+
+    wall_s: float
+    cpu_s: float
+
+    def __add__(self, other: object) -> Timing:
+        assert isinstance(other, Timing)
+        return Timing(self.wall_s + other.wall_s, self.cpu_s + other.cpu_s)
+
+
+def become_subreaper() -> bool:
+    """Have orphaned descendants (a local Ray instance's daemons and workers, whose
+    parents exit first) reparented to this process, so that once reaped their CPU time
+    counts in ``RUSAGE_CHILDREN`` (Linux ``prctl(PR_SET_CHILD_SUBREAPER)``)."""
+    try:
+        import ctypes
+
+        return ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) == 0
+    except (OSError, AttributeError):
+        return False
+
+
+def reap_orphans(timeout_s: float = 15.0) -> None:
+    """Wait for descendants left behind by the last command (see :func:`become_subreaper`)."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return  # none left
+        if pid == 0:
+            time.sleep(0.05)
+
+
+def timed(command: list[str]) -> Timing:
+    """Wall-clock and CPU seconds of a command; it must succeed."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
     done = subprocess.run(command, capture_output=True, text=True, check=False)
     elapsed = time.perf_counter() - start
+    reap_orphans()
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
     if done.returncode != 0:
         raise SystemExit(f"{' '.join(command[3:])} failed ({done.returncode}):\n{done.stderr}")
-    return elapsed
+    cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    return Timing(elapsed, cpu_s)
 
 
-def batch_s(clips_dir: Path, out: Path, *flags: str) -> float:
+def batch_s(clips_dir: Path, out: Path, *flags: str) -> Timing:
     shutil.rmtree(out, ignore_errors=True)
     return timed([*CLI, "-q", "batch", str(clips_dir), "-o", str(out), *flags])
 
 
-def loop_s(clips: list[Path], out: Path) -> float:
+def loop_s(clips: list[Path], out: Path) -> Timing:
     """A shell loop: one ``spa2v run`` process per clip, one after the other."""
     shutil.rmtree(out, ignore_errors=True)
     out.mkdir(parents=True)
-    return sum(timed([*CLI, "-q", "run", str(c), "-o", str(out / f"{c.stem}.mp4")]) for c in clips)
+    total = Timing(0.0, 0.0)
+    for c in clips:
+        total = total + timed([*CLI, "-q", "run", str(c), "-o", str(out / f"{c.stem}.mp4")])
+    return total
 
 
-def line(name: str, seconds: float, n: int) -> str:
-    return f"{name:<24}{seconds:7.1f} s  {n / seconds:5.2f} clips/s  {seconds / n:5.2f} s/clip"
+def line(name: str, timing: Timing, n: int) -> str:
+    seconds = timing.wall_s
+    return (
+        f"{name:<24}{seconds:7.1f} s  {n / seconds:5.2f} clips/s  {seconds / n:5.2f} s/clip"
+        f"  {timing.cpu_s:7.1f} CPU-s"
+    )
+
+
+def engines_only(clips_dir: Path, work: Path, n: int, repeat: int) -> None:
+    """The local engine (2 workers) and Ray (2 CPUs), alternately: medians and ratios."""
+    local: list[Timing] = []
+    ray: list[Timing] = []
+    for k in range(repeat):
+        local.append(batch_s(clips_dir, work / "b2", "--workers", "2"))
+        ray.append(batch_s(clips_dir, work / "ray", "--engine", "ray", "--workers", "2"))
+        print(
+            f"  run {k + 1}: local {local[-1].wall_s:6.1f} s {local[-1].cpu_s:6.1f} CPU-s, "
+            f"Ray {ray[-1].wall_s:6.1f} s {ray[-1].cpu_s:6.1f} CPU-s  "
+            f"(load average {os.getloadavg()[0]:.1f})",
+            flush=True,
+        )
+    median_local = Timing(*(statistics.median(t[i] for t in local) for i in (0, 1)))
+    median_ray = Timing(*(statistics.median(t[i] for t in ray) for i in (0, 1)))
+    print(line("batch, 2 local workers", median_local, n) + f"  (median of {repeat})")
+    print(line("batch, Ray (2 CPUs)", median_ray, n) + f"  (median of {repeat})")
+    print(
+        f"  Ray / local (2 workers): {median_ray.wall_s / median_local.wall_s:4.2f}x the time "
+        f"(target <= 1.3), {median_ray.cpu_s / median_local.cpu_s:4.2f}x the CPU time"
+    )
 
 
 def main() -> None:
@@ -87,7 +170,15 @@ def main() -> None:
     parser.add_argument("--clips", type=int, default=50, help="number of clips (default 50)")
     parser.add_argument("--duration-s", type=float, default=10.0, help="clip length (10 s)")
     parser.add_argument("--no-ray", action="store_true", help="skip the Ray engine")
+    parser.add_argument(
+        "--engines-only",
+        action="store_true",
+        help="only the local engine (2 workers) against Ray, alternately, --repeat times",
+    )
+    parser.add_argument("--repeat", type=int, default=3, help="runs each with --engines-only")
     args = parser.parse_args()
+    if not become_subreaper():
+        print("(CPU seconds leave out a Ray instance's daemons: no PR_SET_CHILD_SUBREAPER here)")
 
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
         work = Path(tmp)
@@ -96,21 +187,28 @@ def main() -> None:
         clips = make_clips(clips_dir, args.clips, args.duration_s)
         n = len(clips)
         print(f"{n} simulated clips of {args.duration_s:g} s")
+        if args.engines_only:
+            engines_only(clips_dir, work, n, args.repeat)
+            return
 
         one = batch_s(clips_dir, work / "b1", "--workers", "1")
         two = batch_s(clips_dir, work / "b2", "--workers", "2")
         print(line("batch, 1 local worker", one, n))
         print(line("batch, 2 local workers", two, n))
-        print(f"  2 workers / 1 worker: {one / two:5.2f}x the clips per second")
+        print(f"  2 workers / 1 worker: {one.wall_s / two.wall_s:5.2f}x the clips per second")
 
         loop = loop_s(clips, work / "loop")
         print(line("loop of spa2v run", loop, n))
-        print(f"  batch (1 worker) is {loop / one:4.2f}x faster per clip than the loop (target 2)")
+        speedup = loop.wall_s / one.wall_s
+        print(f"  batch (1 worker) is {speedup:4.2f}x faster per clip than the loop (target 2)")
 
         if not args.no_ray:
             ray = batch_s(clips_dir, work / "ray", "--engine", "ray", "--workers", "2")
             print(line("batch, Ray (2 CPUs)", ray, n))
-            print(f"  Ray / local (2 workers): {ray / two:4.2f}x the time (target <= 1.3)")
+            print(
+                f"  Ray / local (2 workers): {ray.wall_s / two.wall_s:4.2f}x the time "
+                f"(target <= 1.3), {ray.cpu_s / two.cpu_s:4.2f}x the CPU time"
+            )
 
 
 if __name__ == "__main__":

@@ -233,6 +233,21 @@ def test_killed_batch_resumes_with_every_clip_done_once(tmp_path, how):
     assert f"{len(killed_with)} already done".encode() in resumed.stdout
 
 
+def test_local_workers_get_their_share_of_the_cpus_as_blas_threads(monkeypatch):
+    """Two workers on this machine each get half of its CPUs for BLAS/OpenMP threads
+    (not one thread per CPU each); a value the user set is kept."""
+    from spa2v.batch.engine import THREAD_VARIABLES, Stage, available_cpus, make_engine
+
+    for name in THREAD_VARIABLES:
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("MKL_NUM_THREADS", "3")
+    names = list(THREAD_VARIABLES) * 2
+    with make_engine("local", workers=2) as engine:
+        got = dict(engine.run(names, [Stage("getenv", os.getenv)]))  # in the workers
+    share = str(max(1, available_cpus() // 2))
+    assert [got[i] for i in range(len(names))] == [share, share, "3"] * 2
+
+
 def test_unreachable_ray_address_is_one_line(tmp_path, capsys):
     pytest.importorskip("ray")
     audio = tmp_path / "a.wav"

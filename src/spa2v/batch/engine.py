@@ -139,10 +139,23 @@ def run_stages(item: Any, stages: Sequence[Stage]) -> Any:
     return item
 
 
-def _worker_init() -> None:
+#: Variables that size the thread pools of numerical libraries (OpenMP, OpenBLAS, MKL).
+THREAD_VARIABLES = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS")
+
+
+def _worker_init(threads: int = 0) -> None:
     # Ctrl-C reaches the whole process group: the parent stops the pool, the workers
     # must not each print a traceback.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # Each worker's numerical libraries get its share of the CPUs, as Ray gives its
+    # workers OMP_NUM_THREADS = the task's CPUs. Otherwise numpy's OpenBLAS starts a
+    # thread per CPU in every worker, and the extra threads spin-wait for the ones the
+    # other workers hold: on a loaded 2-core machine hearing a clip then took twice the
+    # CPU and wall time. Set before the worker imports numpy (its first task does);
+    # a value the user set wins.
+    if threads:
+        for name in THREAD_VARIABLES:
+            os.environ.setdefault(name, str(threads))
 
 
 # -- local engine ---------------------------------------------------------------------------
@@ -150,7 +163,8 @@ def _worker_init() -> None:
 
 class LocalEngine(Engine):
     """A pool of ``workers`` processes on this machine (started with ``spawn``, so each
-    imports spa2v and loads its models once). One worker runs in this process."""
+    imports spa2v and loads its models once; each worker's BLAS/OpenMP threads are its
+    share of the CPUs). One worker runs in this process."""
 
     name = "local"
 
@@ -169,10 +183,12 @@ class LocalEngine(Engine):
             return
         import multiprocessing
 
+        n_workers = min(self.workers, len(items))
         self._pool = ProcessPoolExecutor(
-            max_workers=min(self.workers, len(items)),
+            max_workers=n_workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_worker_init,
+            initargs=(max(1, available_cpus() // n_workers),),
         )
         # A bounded window of submitted items keeps memory flat for very long lists.
         window = 4 * self.workers
