@@ -3,7 +3,7 @@
 Run::
 
     .venv/bin/python benchmarks/bench_lcr.py [--seeds 1,2] [--variants 1] [--plan]
-        [--oracle spacing|gain] [--formats spaced,panned] [--out DIR]
+        [--oracle spacing|gain] [--kind-unknown] [--formats spaced,panned] [--out DIR]
 
 For every static source of the benchmark's static scenes (``static-1``, ``static-2``;
 every format, anechoic and in a room, dual mono left out) it simulates the clip,
@@ -18,7 +18,9 @@ positions and on those of 40 seeds.
 
 ``--oracle spacing`` tells hearing each spaced pair's true spacing (``mic_spacing_m``),
 ``--oracle gain`` removes each stereo clip's drawn channel gain imbalance before hearing:
-how much of a loss a perfect estimate of that condition would recover. Develop on seeds
+how much of a loss a perfect estimate of that condition would recover.
+``--kind-unknown`` hands two-channel clips to hearing as ``"stereo"``, as a user's file
+is (``spa2v bench`` gives hearing the format, so it does not score kind detection). Develop on seeds
 other than 0 (the reported benchmark's). Prints the tables; ``--out DIR`` also writes
 them to ``DIR/lcr.md`` and every source's figures to ``DIR/lcr.json``. Figures:
 ``docs/layout-benchmark.md``, "Where the L/C/R losses come from".
@@ -80,8 +82,14 @@ def planned_azimuths(vsl: Any, duration_s: float) -> list[float]:
     return out
 
 
-def run_clip(spec: Any, plan: bool, oracle: str | None) -> list[dict[str, Any]]:
-    """One clip's static sources: truth, heard and (with ``plan``) planned azimuths."""
+def run_clip(
+    spec: Any, plan: bool, oracle: str | None, kind_unknown: bool = False
+) -> list[dict[str, Any]]:
+    """One clip's static sources: truth, heard and (with ``plan``) planned azimuths.
+
+    ``kind_unknown``: a two-channel clip is handed over as ``"stereo"`` (hearing then
+    tells its kind, as for a user's file) instead of as its format.
+    """
     from spa2v.camera import azimuth_to_x
     from spa2v.evaluation.layout_metrics import edge_distance_deg
     from spa2v.hearing.extract import hear
@@ -98,6 +106,8 @@ def run_clip(spec: Any, plan: bool, oracle: str | None) -> list[dict[str, Any]]:
         half = 10.0 ** (cond["gain_imbalance_db"] / 40.0)  # the simulator splits it over both
         samples = np.stack([signal.samples[0] / half, signal.samples[1] * half])
         signal = Signal(samples.astype(np.float32), signal.sr, signal.layout, signal.source)
+    if kind_unknown and signal.n_channels == 2:
+        signal = Signal(signal.samples, signal.sr, "stereo", signal.source, list(signal.warnings))
     cues = hear(signal, **options)
     heard = []
     for source in cues.sources:
@@ -125,6 +135,7 @@ def run_clip(spec: Any, plan: bool, oracle: str | None) -> list[dict[str, Any]]:
                 "edge_deg": edge_distance_deg(float(azimuth_to_x(true))),
                 "n_heard": len(heard),
                 "spacing_used_m": cues.mic_spacing_m,
+                "heard_kind": cues.layout,
             }
         )
     return rows
@@ -265,6 +276,11 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--variants", type=int, default=1, help="geometry variants per seed")
     parser.add_argument("--plan", action="store_true", help="tag and plan too (slower)")
     parser.add_argument("--oracle", choices=("spacing", "gain"), default=None)
+    parser.add_argument(
+        "--kind-unknown",
+        action="store_true",
+        help="hand stereo clips over as 'stereo', so hearing tells their kind",
+    )
     parser.add_argument("--formats", default=",".join(FORMATS), help="e.g. spaced,panned")
     parser.add_argument("--out", default=None, help="folder for lcr.md and lcr.json")
     args = parser.parse_args(argv)
@@ -284,13 +300,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     start = time.perf_counter()
     rows: list[dict[str, Any]] = []
     for k, spec in enumerate(specs):
-        rows.extend(run_clip(spec, args.plan, args.oracle))
+        rows.extend(run_clip(spec, args.plan, args.oracle, args.kind_unknown))
         if (k + 1) % 10 == 0:
             print(f"{k + 1}/{len(specs)} clips", flush=True)
     print(f"{len(specs)} clips, {len(rows)} static sources, {time.perf_counter() - start:.0f} s")
     title = f"seeds {args.seeds}, {args.variants} variant(s)" + (
         f", oracle {args.oracle}" if args.oracle else ""
     )
+    if args.kind_unknown:
+        wrong = sum(r["heard_kind"] != r["format"] for r in rows)
+        title += f", stereo kind told by hearing (wrong for {wrong} of {len(rows)} sources)"
     geometry = {}  # each geometry is rendered in every format and room: count it once
     for r in rows:
         geometry.setdefault((r["clip"].rsplit("-", 2)[0], round(r["true_deg"], 3)), r["true_deg"])
