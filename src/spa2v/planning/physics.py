@@ -49,6 +49,7 @@ from spa2v.hearing.cues import Cues, CueTrack
 from spa2v.hearing.filters import gaussian_filter1d
 from spa2v.planning.captions import frame_caption, plan_phrase, reasoning_text, scene_caption
 from spa2v.planning.labels import choose_label
+from spa2v.planning.limits import MAX_KEYFRAME_FPS, MAX_KEYFRAMES
 from spa2v.planning.motion import (
     STILL_WANDER_MIN_DEG,
     WANDER_MIN_DEG,
@@ -116,12 +117,6 @@ def plan_physics(cues: Cues, fps: float | None = DEFAULT_FPS, n_frames: int | No
     ]
     data = layout_dict(cues, plans, times_s, fps_out)
     return validate_vsl(data)  # the model's rules; the JSON Schema is for text from outside
-
-
-#: Bounds on a layout's keyframes (rate per second, count): the longest input at the
-#: highest rate fits (600 s x 60 = 36,001); a file claiming more is refused, not planned.
-MAX_KEYFRAME_FPS = 60.0
-MAX_KEYFRAMES = 100_000
 
 
 def keyframe_times(

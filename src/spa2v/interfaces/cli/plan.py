@@ -25,7 +25,7 @@ from spa2v.interfaces.cli.cues import (
 )
 from spa2v.io.atomic import check_output_path
 from spa2v.planning import PLANNERS
-from spa2v.planning.physics import MAX_KEYFRAME_FPS, MAX_KEYFRAMES
+from spa2v.planning.limits import MAX_KEYFRAME_FPS, MAX_KEYFRAMES
 
 if TYPE_CHECKING:
     from spa2v.hearing.cues import Cues
