@@ -93,8 +93,10 @@ def become_subreaper() -> bool:
         return False
 
 
-def reap_orphans(timeout_s: float = 15.0) -> None:
-    """Wait for descendants left behind by the last command (see :func:`become_subreaper`)."""
+def reap_orphans(timeout_s: float = 120.0) -> None:
+    """Wait until every descendant the last command left behind has exited (Ray's
+    workers outlive the driver by seconds), so that its CPU time is counted in this
+    command's figure, not the next one's (see :func:`become_subreaper`)."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         try:
@@ -103,6 +105,7 @@ def reap_orphans(timeout_s: float = 15.0) -> None:
             return  # none left
         if pid == 0:
             time.sleep(0.05)
+    print(f"  (processes of the last command still running after {timeout_s:g} s)")
 
 
 def timed(command: list[str]) -> Timing:

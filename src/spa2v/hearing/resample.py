@@ -15,8 +15,6 @@ import numpy as np
 
 #: Kaiser window parameter of the anti-aliasing filter (scipy's default).
 KAISER_BETA = 5.0
-#: Output samples computed per block (bounds the memory of the strided products).
-_BLOCK = 1 << 15
 
 
 @lru_cache(maxsize=8)
@@ -55,9 +53,9 @@ def resample_poly(x: np.ndarray, up: int, down: int) -> np.ndarray:
     n_pre_remove = (half_len + n_pre_pad) // down
     h = np.concatenate([np.zeros(n_pre_pad), h])
     # y[n] = sum_j h[p + j * up] * x[i - j] with m = (n + n_pre_remove) * down,
-    # p = m % up, i = m // up: one strided dot product per output sample.
-    m = (np.arange(n_out) + n_pre_remove) * down
-    phases, starts = m % up, m // up
+    # p = m % up, i = m // up: one strided dot product per output sample. Outputs
+    # n, n + up, n + 2 up... share their phase p and their windows start ``down``
+    # samples apart: one strided view of the windows per phase, no copies.
     taps = -(-h.size // up)
     # kernels[p] are the taps of phase p, reversed: the windows run forward in time
     kernels = np.zeros((up, taps))
@@ -68,9 +66,11 @@ def resample_poly(x: np.ndarray, up: int, down: int) -> np.ndarray:
     padded[taps : taps + n_in] = x
     windows = np.lib.stride_tricks.sliding_window_view(padded, taps)
     out = np.empty(n_out)
-    for block in range(0, n_out, _BLOCK):
-        rows = slice(block, block + _BLOCK)
-        out[rows] = np.einsum(
-            "ij,ij->i", windows[starts[rows] + 1], kernels[phases[rows]], optimize=False
-        )
+    for first in range(min(up, n_out)):
+        m = (first + n_pre_remove) * down
+        phase, start = m % up, m // up + 1
+        count = len(range(first, n_out, up))
+        rows = windows[start : start + (count - 1) * down + 1 : down]
+        kernel = np.broadcast_to(kernels[phase], rows.shape)
+        out[first::up] = np.einsum("ij,ij->i", rows, kernel, optimize=False)
     return out.astype(np.result_type(x.dtype, np.float32), copy=False)
