@@ -32,7 +32,7 @@ from spa2v.errors import BackendUnavailableError, Spa2vError
 from spa2v.hearing.cues import Cues
 from spa2v.io.atomic import atomic_path, atomic_paths, check_output_path
 from spa2v.io.audio import DEFAULT_MAX_DURATION_S, read_audio
-from spa2v.io.signal import Signal
+from spa2v.io.signal import STEREO_LAYOUTS, Signal
 from spa2v.planning.vsl import VSL, load_vsl, save_vsl
 from spa2v.rendering import DEFAULT_FPS, DEFAULT_SIZE, check_video_settings
 
@@ -427,7 +427,9 @@ def run_options(
         vsl = run_plan_step(cues, tmp, options, progress)
         run_render_step(vsl, audio_path, tmp, options, progress, signal=signal)
         if options.evaluate:
-            evaluation = run_eval_step(vsl, tmp, progress, video_name=paths["video"])
+            evaluation = run_eval_step(
+                vsl, tmp, progress, video_name=paths["video"], audio_layout=muxed_kind(cues)
+            )
     plot_path = paths["cue plot"] if plot_path is not None else None
     result = RunResult(
         video=paths["video"],
@@ -526,15 +528,32 @@ def run_eval_step(
     paths: Mapping[str, Path],
     progress: ProgressCallback | None = None,
     video_name: PathLike | None = None,
+    audio_layout: str | None = None,
 ) -> Any:
     """Judge the rendered video against its layout and its own (muxed) sound, as a
     viewer hears it; write the report as ``paths["evaluation"]`` and return it.
-    ``video_name``: the name the report gives the video (when ``paths`` are temporary)."""
-    evaluation = evaluate_video_file(paths["video"], layout=vsl, progress=progress)
+    ``video_name``: the name the report gives the video (when ``paths`` are temporary);
+    ``audio_layout``: the kind of its sound (:func:`muxed_kind`), None to tell it again."""
+    evaluation = evaluate_video_file(
+        paths["video"], layout=vsl, progress=progress, audio_layout=audio_layout
+    )
     if video_name is not None:
         evaluation.video = str(video_name)
     evaluation.save(paths["evaluation"])
     return evaluation
+
+
+def muxed_kind(cues: Cues) -> str | None:
+    """The channel kind the rendered video's sound track has: the kind the recording was
+    heard as (given, or told from its full-band channels), so the judge hears the muxed
+    track the way the layout was planned, instead of telling the kind again from a
+    lossy-coded copy. None for first-order ambisonics, which the video carries as a
+    stereo listening downmix (:func:`spa2v.rendering.video.mux_audio`).
+
+    >>> muxed_kind(Cues(duration_s=1.0, sr=16000, layout="spaced", hop_s=0.025, sources=[]))
+    'spaced'
+    """
+    return cues.layout if cues.layout in ("mono", *STEREO_LAYOUTS) else None
 
 
 def check_evaluation_available() -> None:
@@ -555,6 +574,7 @@ def evaluate(
     plot_path: PathLike | None = None,
     progress: ProgressCallback | None = None,
     max_duration_s: float | None = DEFAULT_MAX_DURATION_S,
+    audio_layout: str | None = None,
 ) -> Any:
     """Judge a video: layout adherence (with a layout), AV-Align and spatial agreement of
     the picture with where its sound comes from; needs ``pip install 'spa2v[eval]'``.
@@ -578,6 +598,7 @@ def evaluate(
         detect_fps=detect_fps,
         progress=progress,
         max_duration_s=max_duration_s,
+        audio_layout=audio_layout,
     )
     if report_path is not None:
         result.save(report_path)

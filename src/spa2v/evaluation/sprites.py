@@ -10,6 +10,12 @@ their colours (each region goes to the object whose sprite's hue-saturation hist
 it matches best, one region per object, smaller pieces to the nearest found sprite),
 and each object's box is the bounding box of its pixels. What a faithful animatic shows
 is :meth:`~spa2v.rendering.animatic.AnimaticRenderer.drawn_boxes`.
+
+Objects drawn with the same sprite (two organs; colours alike also when one faces the
+other way) cannot be told apart by their pixels: they share one class, as two cars do
+for a detector, so the tracker follows each and adherence gives each object the track
+that overlaps its planned boxes (instead of the finder naming them at random, which
+swapped them from frame to frame).
 """
 
 from __future__ import annotations
@@ -65,6 +71,22 @@ class SpriteFinder:
         self.names = {obj.id: obj.name for obj in vsl.objects}
         self.ids = sorted(self.names)
         self.signatures = {i: self._signature(self.renderer.sprite(i)) for i in self.ids}
+        self.class_names = self._shared_classes()
+
+    def _shared_classes(self) -> dict[int, str]:
+        """Each object's class name: one per object, shared by objects whose sprites
+        have the same colour signature (:func:`object_class`)."""
+        groups: list[list[int]] = []
+        for i in self.ids:
+            group = next(
+                (g for g in groups if np.allclose(self.signatures[g[0]], self.signatures[i])),
+                None,
+            )
+            if group is None:
+                groups.append([i])
+            else:
+                group.append(i)
+        return {i: object_class(self.names[g[0]], *g) for g in groups for i in g}
 
     def _signature(self, sprite: Image.Image) -> np.ndarray:
         rgba = np.asarray(sprite.convert("RGBA"))
@@ -155,7 +177,7 @@ class SpriteFinder:
         return [
             Detection(
                 box=(x0 / width, y0 / height, x1 / width, y1 / height),
-                class_name=object_class(self.names[i], i),
+                class_name=self.class_names[i],
                 score=1.0,
             )
             for i, (x0, y0, x1, y1) in sorted(rects.items())
@@ -173,9 +195,13 @@ def _as_encoded(image: np.ndarray, cv2: ModuleType) -> np.ndarray:
     return cv2.cvtColor(yuv, cv2.COLOR_YUV2RGB_I420)
 
 
-def object_class(name: str, object_id: int) -> str:
-    """The class name the sprite finder gives one layout object."""
-    return f"{name}#{object_id}"
+def object_class(name: str, *object_ids: int) -> str:
+    """The class name the sprite finder gives layout objects drawn alike.
+
+    >>> object_class("car", 2), object_class("organ", 0, 1)
+    ('car#2', 'organ#0+1')
+    """
+    return f"{name}#{'+'.join(str(i) for i in object_ids)}"
 
 
 def _rect(stat: np.ndarray) -> tuple[int, int, int, int]:

@@ -38,7 +38,7 @@ from spa2v.evaluation.spatial import (
     is_dual_mono,
     measure_agreement,
 )
-from spa2v.evaluation.sprites import SpriteFinder, object_class
+from spa2v.evaluation.sprites import SpriteFinder
 from spa2v.evaluation.tracking import Track, link_tracks
 from spa2v.hearing.cues import Cues
 from spa2v.io.atomic import atomic_path, write_text_atomic
@@ -165,6 +165,7 @@ def evaluate_video(
     threads: int | None = None,
     progress: ProgressCallback | None = None,
     max_duration_s: float | None = DEFAULT_MAX_DURATION_S,
+    audio_layout: str | None = None,
 ) -> VideoEvaluation:
     """Evaluate a video (see the module docstring).
 
@@ -189,6 +190,11 @@ def evaluate_video(
         ``progress(stage, done, total)``.
     max_duration_s : float or None
         Refuse longer sound (as every command that reads audio; None: no limit).
+    audio_layout : str, optional
+        What the sound's channels are ("spaced", "panned", "binaural", ...; as
+        ``spa2v run --layout``): hear it as that kind instead of telling it from the
+        channels. Give the kind the layout was planned with, so the sound is heard the
+        same way twice.
 
     Raises
     ------
@@ -204,7 +210,9 @@ def evaluate_video(
     vsl = _load_layout(layout)
     if vsl is not None:
         _check_duration(vsl, reader.duration_s, reader.path, layout)
-    signal, audio_note = _load_sound(reader.path, reader.has_audio, audio_path, max_duration_s)
+    signal, audio_note = _load_sound(
+        reader.path, reader.has_audio, audio_path, max_duration_s, audio_layout
+    )
 
     frames = reader.frames()
     first = next(frames)
@@ -289,15 +297,19 @@ def _check_duration(vsl: VSL, video_s: float, video: Path, layout: object) -> No
 
 
 def _load_sound(
-    video: Path, has_audio: bool, audio_path: PathLike | None, max_duration_s: float | None
+    video: Path,
+    has_audio: bool,
+    audio_path: PathLike | None,
+    max_duration_s: float | None,
+    layout: str | None = None,
 ) -> tuple[Signal | None, str]:
     """The sound to judge, or None and why not (a video without sound is not an error)."""
     if audio_path is not None:
-        return load_audio(audio_path, max_duration_s=max_duration_s), ""
+        return load_audio(audio_path, layout=layout, max_duration_s=max_duration_s), ""
     if not has_audio:
         return None, f"{video} has no sound track"
     try:
-        return load_audio(video, max_duration_s=max_duration_s), ""
+        return load_audio(video, layout=layout, max_duration_s=max_duration_s), ""
     except AudioInputError as exc:
         return None, f"its sound track cannot be used: {exc}"
 
@@ -317,7 +329,7 @@ def _adherence(
     names = {obj.id: obj.name for obj in vsl.objects}
     if finder is not None:  # the sprites as the renderer draws them, one class each
         planned = [finder.renderer.drawn_boxes(float(t)) for t in times_s]
-        classes: dict[int, str | None] = {i: object_class(n, i) for i, n in names.items()}
+        classes: dict[int, str | None] = dict(finder.class_names)
     else:
         planned = [vsl.boxes_at(float(t)) for t in times_s]
         classes = {i: detector_class(name) for i, name in names.items()}
@@ -347,7 +359,7 @@ def _class_of(
     nouns = {s.top_label.noun for s in cues.sources if s.top_label}
     if finder is not None and vsl is not None:
         return {
-            noun: tuple(object_class(o.name, o.id) for o in vsl.objects if o.name == noun)
+            noun: tuple(finder.class_names[o.id] for o in vsl.objects if o.name == noun)
             for noun in nouns
         }
     return {noun: (cls,) for noun in nouns if (cls := detector_class(noun))}

@@ -153,26 +153,22 @@ class AnimaticRenderer:
         for i in range(count):
             yield self.render_frame(i / fps)
 
-    def _pixel_box(self, object_id: int, box: tuple[float, ...]) -> tuple[tuple[float, ...], int]:
-        """The box in pixels, extended beyond a frame edge that clips it so that the
-        sprite slides out of view instead of being squeezed into the visible part.
-
-        Also returns where to anchor the sprite horizontally: -1 at the box's left edge
-        (the box was extended to the right), +1 at its right edge, 0 centred.
-        """
+    def _pixel_box(self, object_id: int, box: tuple[float, ...]) -> tuple[float, ...]:
+        """The box in pixels, extended beyond a frame edge that clips it to the object's
+        natural width, so that the sprite slides out of view instead of being squeezed
+        into the visible part."""
         x0, y0 = box[0] * self.width, box[1] * self.height
         x1, y1 = box[2] * self.width, box[3] * self.height
         w, h = x1 - x0, y1 - y0
         natural_w = self._styles[object_id].aspect * h
-        anchor = 0
         if natural_w > w * 1.02:
             if box[0] <= 0.001 and box[2] < 0.999:
-                x0, anchor = x1 - natural_w, 1  # clipped on the left: extend to the left
+                x0 = x1 - natural_w  # clipped on the left: extend to the left
             elif box[2] >= 0.999 and box[0] > 0.001:
-                x1, anchor = x0 + natural_w, -1
+                x1 = x0 + natural_w
         elif box[3] >= 0.999 and natural_w < w / 1.02:
             y1 = y0 + w / self._styles[object_id].aspect  # clipped at the bottom
-        return (x0, y0, x1, y1), anchor
+        return x0, y0, x1, y1
 
     def sprite_rect(
         self, object_id: int, box: tuple[float, ...]
@@ -180,7 +176,7 @@ class AnimaticRenderer:
         """Where the sprite of ``object_id`` is drawn for the normalized ``box``: ``(left,
         top, width, height)`` in pixels (may reach past the frame edges), or None when
         the box is under a pixel."""
-        (x0, y0, x1, y1), anchor = self._pixel_box(object_id, box)
+        x0, y0, x1, y1 = self._pixel_box(object_id, box)
         box_w, box_h = x1 - x0, y1 - y0
         if box_w < 1 or box_h < 1:
             return None
@@ -194,9 +190,11 @@ class AnimaticRenderer:
         draw_w = min(box_w, box_h * drawn_aspect)
         draw_h = draw_w / drawn_aspect
         width, height = max(1, round(draw_w)), max(1, round(draw_h))
-        # Standing on the box's bottom edge (the ground contact); centred horizontally,
-        # or against the visible edge of a box that runs off the frame.
-        left = round(x0 + (box_w - width) * (1 + anchor) / 2)
+        # Standing on the box's bottom edge (the ground contact), centred horizontally
+        # on the (extended) box: where the object is, and where its sound comes from.
+        # A sprite narrower than a box that runs off the frame (an orchestra's emoji)
+        # drawn against the box's visible edge instead sat up to 25 deg from its sound.
+        left = round(x0 + (box_w - width) / 2)
         top = round(y1 - height)
         return left, top, width, height
 

@@ -9,7 +9,7 @@ from rich.console import Console
 from rich.markup import escape
 
 from spa2v.interfaces.cli._common import number
-from spa2v.interfaces.cli.cues import add_max_duration_argument
+from spa2v.interfaces.cli.cues import LAYOUT_CHOICES, add_max_duration_argument
 from spa2v.interfaces.cli.render import progress_reporter
 
 NAME = "eval"
@@ -29,6 +29,7 @@ examples:
   spa2v eval street.mp4 --layout street.layout.json      # + layout adherence
   spa2v eval street.mp4 --layout street.layout.json -o street.eval.json --plot street.eval.png
   spa2v eval silent.mp4 --audio street.wav               # judge against a separate sound
+  spa2v eval concert.mp4 --audio-layout binaural         # the sound is a dummy-head recording
   spa2v eval street.mp4 --layout street.layout.json --boxes detector --detect-fps 8
 """
 
@@ -44,6 +45,14 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         "--audio",
         metavar="AUDIO",
         help="judge against this sound instead of the video's own, e.g. --audio street.wav",
+    )
+    parser.add_argument(
+        "--audio-layout",
+        choices=LAYOUT_CHOICES,
+        default="auto",
+        help="what the sound's channels are, as `spa2v run --layout` takes it: auto (default: "
+        "the stereo kind told from the channels) or the kind the layout was planned with, "
+        "e.g. --audio-layout spaced",
     )
     parser.add_argument(
         "-o", "--output", metavar="REPORT.json", help="write the report, e.g. -o street.eval.json"
@@ -85,6 +94,7 @@ def run(args: argparse.Namespace) -> int:
             plot_path=args.plot,
             progress=progress,
             max_duration_s=args.max_duration_s or None,
+            audio_layout=None if args.audio_layout == "auto" else args.audio_layout,
         )
     print_evaluation(result, quiet=quiet)
     console = Console(highlight=False, soft_wrap=True)
