@@ -224,3 +224,46 @@ def test_batch_eval_fills_the_results_table(run_dir: Path, tmp_path: Path) -> No
     assert float(row["eval_s"]) > 0
     table = pq.read_table(summary.tables["parquet"]).to_pylist()
     assert table[0]["eval_spatial_verdict"] == "agrees"
+
+
+def _two_of_a_kind(noun: str) -> dict:
+    """A layout with two static ``noun`` objects, left and right (one sprite image)."""
+    boxes = [{"id": 0, "box": [0.10, 0.45, 0.30, 0.75]}, {"id": 1, "box": [0.62, 0.40, 0.86, 0.75]}]
+    return {
+        "schema": "spa2v.vsl/1",
+        "duration": 2.0,
+        "fps": 1.0,
+        "caption": f"two {noun}s",
+        "background": "a stage",
+        "objects": [
+            {"id": i, "name": noun, "audio_label": noun, "motion": "static"} for i in (0, 1)
+        ],
+        "frames": [{"t": t, "caption": "", "boxes": boxes} for t in (0.0, 1.0, 2.0)],
+    }
+
+
+def test_objects_with_the_same_sprite_are_matched_by_where_they_are(tmp_path: Path) -> None:
+    """Two guitars look the same: the sprite finder cannot name them by colour, so it
+    gives both one class and adherence matches each with the track over its own boxes
+    (named at random, one object got the other's box: mIoU 0)."""
+    from spa2v.planning.vsl import parse_vsl
+    from spa2v.rendering.animatic import AnimaticRenderer
+
+    layout = parse_vsl(_two_of_a_kind("guitar"))
+    frames = AnimaticRenderer(layout).frames(fps=12)
+    video = write_mp4(frames, 12, tmp_path / "guitars.mp4")
+    result = evaluate_video(video, layout=layout, boxes="animatic")
+    assert result.adherence is not None
+    assert [o.coverage for o in result.adherence.objects] == [1.0, 1.0]
+    assert min(o.miou or 0.0 for o in result.adherence.objects) >= 0.9
+    assert {t.class_name for t in result.tracks} == {"guitar#0+1"}
+    assert len(result.tracks) == 2
+
+
+def test_audio_layout_is_checked_and_used(run_dir: Path, capsys: pytest.CaptureFixture) -> None:
+    video = str(run_dir / "left.mp4")
+    layout = str(run_dir / "left.layout.json")
+    assert main(["eval", video, "--layout", layout, "--audio-layout", "spaced"]) == 0
+    assert "spatial       agrees" in capsys.readouterr().out
+    err = _cli_error([video, "--audio-layout", "foa"], capsys)
+    assert "'foa' needs 4" in err

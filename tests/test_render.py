@@ -384,3 +384,29 @@ def test_one_sample_at_a_rate_aac_cannot_encode_still_renders(tmp_path: Path) ->
     sf.write(tmp_path / "one.wav", np.full((1, 2), 0.1), 192_000, subtype="DOUBLE")
     out = api.render(car_layout(1.0), tmp_path / "one.wav", tmp_path / "one.mp4", fps=4.0)
     assert len(decode_video(out)[0]) == 1
+
+
+def test_sprite_narrower_than_a_box_off_the_frame_is_centred_on_that_box() -> None:
+    """An orchestra (15 m x 2 m) whose box the frame clips on the left: its emoji can be
+    stretched only 1.6x, so it is much narrower than the box extended to the natural
+    width. It stands at that box's centre, where its sound comes from; against the
+    box's visible edge it sat at 10 deg instead of 32 deg."""
+    from spa2v.camera import x_to_azimuth
+
+    box = [0.0, 0.47, 0.472, 0.59]
+    layout = parse_vsl(
+        {
+            "schema": "spa2v.vsl/1",
+            "duration": 1.0,
+            "fps": 1.0,
+            "caption": "an orchestra",
+            "background": "a concert hall",
+            "objects": [{"id": 0, "name": "orchestra", "audio_label": "Orchestra"}],
+            "frames": [{"t": t, "caption": "", "boxes": [{"id": 0, "box": box}]} for t in (0, 1)],
+        }
+    )
+    x0, _, x1, _ = AnimaticRenderer(layout, size=(512, 320)).drawn_boxes(0.0)[0]
+    natural_w = 15.0 / 2.0 * (box[3] - box[1]) * 320 / 512  # normalized width
+    centre = box[2] - natural_w / 2
+    assert (x0 + x1) / 2 == pytest.approx(centre, abs=2 / 512)
+    assert float(x_to_azimuth((x0 + x1) / 2)) == pytest.approx(31.7, abs=1.0)

@@ -42,7 +42,7 @@ from spa2v.evaluation.sprites import SpriteFinder
 from spa2v.evaluation.tracking import Track, link_tracks
 from spa2v.hearing.cues import Cues
 from spa2v.io.atomic import atomic_path, write_text_atomic
-from spa2v.io.audio import DEFAULT_MAX_DURATION_S, load_audio
+from spa2v.io.audio import DEFAULT_MAX_DURATION_S, load_audio, with_layout
 from spa2v.io.signal import Signal
 from spa2v.io.video import open_video
 from spa2v.nouns import detector_class
@@ -309,9 +309,10 @@ def _load_sound(
     if not has_audio:
         return None, f"{video} has no sound track"
     try:
-        return load_audio(video, layout=layout, max_duration_s=max_duration_s), ""
+        signal = load_audio(video, max_duration_s=max_duration_s)
     except AudioInputError as exc:
         return None, f"its sound track cannot be used: {exc}"
+    return with_layout(signal, layout), ""  # a layout that does not fit: the user's error
 
 
 def _chain(first: np.ndarray, rest: Any) -> Any:

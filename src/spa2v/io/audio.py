@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import os
 import re
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -105,6 +106,22 @@ def load_audio(
     if note:
         warnings.append(note)
     return Signal(samples=samples, sr=sr, layout=chosen, source=str(path), warnings=warnings)
+
+
+def with_layout(signal: Signal, layout: ChannelLayout | str | None) -> Signal:
+    """``signal`` with the channel layout ``layout`` (``None`` or ``"auto"``: as it is),
+    checked as :func:`load_audio` checks a given layout (AudioInputError if it does not
+    fit the channel count).
+
+    >>> sig = Signal(np.zeros((2, 160), np.float32), 16000, "stereo")
+    >>> with_layout(sig, "binaural").layout
+    'binaural'
+    """
+    given = _check_layout_name(layout)
+    if given is None:
+        return signal
+    chosen, _ = _choose_layout(signal.samples, signal.sr, given, signal.source)
+    return replace(signal, layout=chosen)
 
 
 def read_audio(
