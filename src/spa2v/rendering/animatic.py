@@ -194,7 +194,13 @@ class AnimaticRenderer:
         # on the (extended) box: where the object is, and where its sound comes from.
         # A sprite narrower than a box that runs off the frame (an orchestra's emoji)
         # drawn against the box's visible edge instead sat up to 25 deg from its sound.
-        left = round(x0 + (box_w - width) / 2)
+        # It still covers as much of the box's visible part as it can (never drawn out
+        # of view while the layout shows part of the object).
+        seen_x0, seen_x1 = box[0] * self.width, box[2] * self.width
+        overlap = min(width, seen_x1 - seen_x0)
+        left = round(
+            np.clip(x0 + (box_w - width) / 2, seen_x0 - width + overlap, seen_x1 - overlap)
+        )
         top = round(y1 - height)
         return left, top, width, height
 
