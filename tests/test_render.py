@@ -410,3 +410,22 @@ def test_sprite_narrower_than_a_box_off_the_frame_is_centred_on_that_box() -> No
     centre = box[2] - natural_w / 2
     assert (x0 + x1) / 2 == pytest.approx(centre, abs=2 / 512)
     assert float(x_to_azimuth((x0 + x1) / 2)) == pytest.approx(31.7, abs=1.0)
+
+
+def test_sprite_of_an_object_mostly_off_the_frame_still_shows_its_visible_part() -> None:
+    """A flute (7:1) planned as a sliver in the bottom-left corner: centred on its
+    extended box it would be drawn out of view; it covers the sliver instead."""
+    box = [0.0, 0.972, 0.032, 1.0]
+    layout = parse_vsl(
+        {
+            "schema": "spa2v.vsl/1",
+            "duration": 1.0,
+            "fps": 1.0,
+            "caption": "a flute",
+            "background": "a concert hall",
+            "objects": [{"id": 0, "name": "flute", "audio_label": "Flute"}],
+            "frames": [{"t": t, "caption": "", "boxes": [{"id": 0, "box": box}]} for t in (0, 1)],
+        }
+    )
+    x0, _, x1, _ = AnimaticRenderer(layout, size=(512, 320)).drawn_boxes(0.0)[0]
+    assert x0 == 0.0 and x1 >= 0.025
