@@ -267,3 +267,33 @@ def test_audio_layout_is_checked_and_used(run_dir: Path, capsys: pytest.CaptureF
     assert "spatial       agrees" in capsys.readouterr().out
     err = _cli_error([video, "--audio-layout", "foa"], capsys)
     assert "'foa' needs 4" in err
+
+
+def test_sprites_of_one_colour_are_told_apart_by_their_shape(tmp_path: Path) -> None:
+    """A golden trumpet and a golden saxophone (a clarinet's sprite), small: their
+    colour histograms are alike and swapped the two (mIoU 0); the sprite drawn over
+    each region's box tells them apart."""
+    from spa2v.planning.vsl import parse_vsl
+    from spa2v.rendering.animatic import AnimaticRenderer
+
+    boxes = [{"id": 0, "box": [0.636, 0.815, 0.712, 0.863]}]
+    boxes.append({"id": 1, "box": [0.373, 0.688, 0.388, 0.853]})
+    layout = parse_vsl(
+        {
+            "schema": "spa2v.vsl/1",
+            "duration": 2.0,
+            "fps": 1.0,
+            "caption": "a trumpet and a clarinet",
+            "background": "a stage",
+            "objects": [
+                {"id": 0, "name": "trumpet", "audio_label": "Trumpet", "motion": "static"},
+                {"id": 1, "name": "clarinet", "audio_label": "Clarinet", "motion": "static"},
+            ],
+            "frames": [{"t": t, "caption": "", "boxes": boxes} for t in (0.0, 1.0, 2.0)],
+        }
+    )
+    frames = AnimaticRenderer(layout).frames(fps=24)
+    video = write_mp4(frames, 24, tmp_path / "brass.mp4")
+    result = evaluate_video(video, layout=layout, boxes="animatic")
+    assert result.adherence is not None
+    assert min(o.miou or 0.0 for o in result.adherence.objects) >= 0.65

@@ -6,8 +6,9 @@ scored without a detector, and exactly: pixels that differ from the known backgr
 (with hysteresis: weak differences connected to strong ones) are the sprites (compared
 with the background and its mirror image, so a mirrored video is seen as mirrored, not
 as noise), their connected regions are told apart by
-their colours (each region goes to the object whose sprite's hue-saturation histogram
-it matches best, one region per object, smaller pieces to the nearest found sprite),
+their colours and shapes (each region goes to the object whose sprite it matches best:
+hue-saturation histograms, plus the sprite drawn over the region's box against the
+pixels there; one region per object, smaller pieces to the nearest found sprite),
 and each object's box is the bounding box of its pixels. What a faithful animatic shows
 is :meth:`~spa2v.rendering.animatic.AnimaticRenderer.drawn_boxes`.
 
@@ -72,6 +73,7 @@ class SpriteFinder:
         self.ids = sorted(self.names)
         self.signatures = {i: self._signature(self.renderer.sprite(i)) for i in self.ids}
         self.class_names = self._shared_classes()
+        self.sprites = {i: self.renderer.sprite(i).convert("RGBA") for i in self.ids}
 
     def _shared_classes(self) -> dict[int, str]:
         """Each object's class name: one per object, shared by objects whose sprites
@@ -98,6 +100,23 @@ class SpriteFinder:
         cv2 = self.cv2
         hist = cv2.calcHist([hsv], [0, 1], mask, list(HIST_BINS), [0, 180, 0, 256])
         return cv2.normalize(hist, None, alpha=1.0, norm_type=cv2.NORM_L1)
+
+    def _pixel_distance(self, frame: np.ndarray, box: tuple[int, int, int, int], i: int) -> float:
+        """Mean difference (0-1) between the frame in ``box`` and object ``i``'s sprite
+        drawn over it (or its mirror image, for a mirrored video), where the sprite is
+        opaque."""
+        x0, y0, x1, y1 = box
+        if x1 - x0 < 2 or y1 - y0 < 2:
+            return 0.0  # too small to show a shape: the colours decide
+        drawn = np.asarray(self.sprites[i].resize((x1 - x0, y1 - y0), Image.Resampling.BILINEAR))
+        opaque = drawn[..., 3] > 128
+        if not opaque.any():
+            return 1.0
+        seen = frame[y0:y1, x0:x1].astype(np.int16)
+        return min(
+            float(np.abs(seen - sprite[..., :3]).mean(axis=2)[shape].mean()) / 255.0
+            for sprite, shape in ((drawn, opaque), (drawn[:, ::-1], opaque[:, ::-1]))
+        )
 
     def looks_like_animatic(self, frame: np.ndarray) -> bool:
         """Whether ``frame`` (the video's first) is this layout's animatic, as drawn or
@@ -127,7 +146,8 @@ class SpriteFinder:
 
     def find(self, frame: np.ndarray) -> list[Detection]:
         """The objects' sprites in one RGB frame, as detections named after the objects
-        (``class_name`` is ``"<name>#<id>"``, score 1)."""
+        (``class_name`` is ``"<name>#<id>"``, or ``"<name>#<id>+<id>"`` for objects
+        drawn with one sprite; score 1)."""
         cv2 = self.cv2
         difference = self._difference(frame)
         sure = (difference > FOREGROUND_DIFF).astype(np.uint8)
@@ -144,7 +164,17 @@ class SpriteFinder:
         regions = [r for r in range(1, count) if int((sure[labels == r]).sum()) >= MIN_REGION_PX]
         if not regions or not self.ids:
             return []
+        # A region's box: its pixels, without the margin the dilation added.
+        boxes = {
+            r: _extent(labels[y0:y1, x0:x1] == r, mask[y0:y1, x0:x1] > 0, x0, y0)
+            for r in regions
+            for x0, y0, x1, y1 in [_rect(stats[r])]
+        }
         hsv = cv2.cvtColor(frame, cv2.COLOR_RGB2HSV)
+        # How far each region is from each sprite: in colours (hue-saturation
+        # histograms) plus in pixels (the sprite drawn over the region's box), which
+        # tells sprites of one colour apart by their shape (a golden trumpet and a
+        # golden saxophone).
         distance = np.array(
             [
                 [
@@ -153,6 +183,7 @@ class SpriteFinder:
                         self.signatures[i],
                         cv2.HISTCMP_BHATTACHARYYA,
                     )
+                    + self._pixel_distance(frame, boxes[r], i)
                     for i in self.ids
                 ]
                 for r in regions
@@ -160,12 +191,6 @@ class SpriteFinder:
         )
         rows, cols = linear_sum_assignment(distance)
         owner = {regions[r]: self.ids[c] for r, c in zip(rows, cols, strict=True)}
-        # A region's box: its pixels, without the margin the dilation added.
-        boxes = {
-            r: _extent(labels[y0:y1, x0:x1] == r, mask[y0:y1, x0:x1] > 0, x0, y0)
-            for r in regions
-            for x0, y0, x1, y1 in [_rect(stats[r])]
-        }
         rects = {owner[r]: boxes[r] for r in owner}
         for r in regions:  # pieces left over next to a sprite found join it
             if r not in owner:
