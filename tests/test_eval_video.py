@@ -226,15 +226,18 @@ def test_batch_eval_fills_the_results_table(run_dir: Path, tmp_path: Path) -> No
     assert table[0]["eval_spatial_verdict"] == "agrees"
 
 
-def _two_of_a_kind(noun: str) -> dict:
+def _two_of_a_kind(noun: str, boxes: list | None = None, background: str = "a stage") -> dict:
     """A layout with two static ``noun`` objects, left and right (one sprite image)."""
-    boxes = [{"id": 0, "box": [0.10, 0.45, 0.30, 0.75]}, {"id": 1, "box": [0.62, 0.40, 0.86, 0.75]}]
+    boxes = boxes or [
+        {"id": 0, "box": [0.10, 0.45, 0.30, 0.75]},
+        {"id": 1, "box": [0.62, 0.40, 0.86, 0.75]},
+    ]
     return {
         "schema": "spa2v.vsl/1",
         "duration": 2.0,
         "fps": 1.0,
         "caption": f"two {noun}s",
-        "background": "a stage",
+        "background": background,
         "objects": [
             {"id": i, "name": noun, "audio_label": noun, "motion": "static"} for i in (0, 1)
         ],
@@ -258,6 +261,24 @@ def test_objects_with_the_same_sprite_are_matched_by_where_they_are(tmp_path: Pa
     assert min(o.miou or 0.0 for o in result.adherence.objects) >= 0.9
     assert {t.class_name for t in result.tracks} == {"guitar#0+1"}
     assert len(result.tracks) == 2
+
+
+def test_objects_with_the_same_sprite_side_by_side_are_split(tmp_path: Path) -> None:
+    """Two organs drawn 4 px apart are one region after the dilation that joins a
+    sprite's parts: one organ was found, with a box over both (coverage 0.5)."""
+    from spa2v.planning.vsl import parse_vsl
+    from spa2v.rendering.animatic import AnimaticRenderer
+
+    boxes = [
+        {"id": 0, "box": [0.058, 0.246, 0.455, 0.881]},
+        {"id": 1, "box": [0.463, 0.261, 0.836, 0.858]},
+    ]
+    layout = parse_vsl(_two_of_a_kind("organ", boxes, "a church"))
+    video = write_mp4(AnimaticRenderer(layout).frames(fps=12), 12, tmp_path / "organs.mp4")
+    result = evaluate_video(video, layout=layout, boxes="animatic")
+    assert result.adherence is not None
+    assert [o.coverage for o in result.adherence.objects] == [1.0, 1.0]
+    assert min(o.miou or 0.0 for o in result.adherence.objects) >= 0.95
 
 
 def test_audio_layout_is_checked_and_used(run_dir: Path, capsys: pytest.CaptureFixture) -> None:
