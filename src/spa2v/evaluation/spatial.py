@@ -11,10 +11,9 @@ that is the same for a picture and its mirror image, so the pairing never decide
 verdict.
 
 At each evaluation time where a paired source is sounding (active, with a confident
-direction, no farther than the tolerance outside the camera's field of view) and its
-track is seen, the heard azimuth (limited to the field of view) agrees when
-``|heard - seen| <= tolerance``; the ``score`` is the share of those times that agree.
-The verdict looks at the times where both are off-centre (at least
+direction) and its track is seen, the heard azimuth (limited to the camera's field of
+view) agrees when ``|heard - seen| <= tolerance``; the ``score`` is the share of those
+times that agree. The verdict looks at the times where both are off-centre (at least
 :data:`MIN_SIDE_DEG` to a side), the only ones that tell sides apart:
 
 * ``agrees``: at least :data:`VERDICT_SHARE` of them are on the same side and agree;
@@ -137,25 +136,17 @@ def is_dual_mono(samples: np.ndarray, sr: int) -> bool:
     return bool(10.0 * np.log10(max(side, 1e-30) / mid) < DUAL_MONO_DB)
 
 
-def heard_series(
-    track: CueTrack, times_s: np.ndarray, tolerance_deg: float = TOLERANCE_DEG
-) -> np.ndarray:
+def heard_series(track: CueTrack, times_s: np.ndarray) -> np.ndarray:
     """The source's azimuth at ``times_s`` (nearest cue frame), NaN where it is not
-    sounding with a confident direction, limited to the camera's field of view.
-
-    Also NaN where it is heard farther than ``tolerance_deg`` outside the field of view:
-    nothing seen can agree with it there, nor with its mirror image (a source heard at
-    -82 deg, limited to -45, read as the mirror image of an object seen at +35).
-    """
+    sounding with a confident direction, limited to the camera's field of view."""
     if len(track.times_s) == 0:
         return np.full(len(times_s), np.nan)
     idx = np.clip(np.searchsorted(track.times_s, times_s), 0, len(track.times_s) - 1)
     prev = np.clip(idx - 1, 0, len(track.times_s) - 1)
     nearer = np.abs(track.times_s[prev] - times_s) < np.abs(track.times_s[idx] - times_s)
     idx = np.where(nearer, prev, idx)
-    half = HFOV_DEG / 2.0
     ok = track.active[idx] & (track.azimuth_confidence[idx] >= MIN_CONFIDENCE)
-    ok &= np.abs(track.azimuth_deg[idx]) <= half + tolerance_deg
+    half = HFOV_DEG / 2.0
     azimuth = np.clip(track.azimuth_deg[idx], -half, half)
     return np.where(ok, azimuth, np.nan)
 
@@ -187,7 +178,7 @@ def measure_agreement(
     """
     if cues.layout == "mono":
         return cannot_tell("the sound is mono: it carries no direction")
-    heard = [(s, heard_series(s, times_s, tolerance_deg)) for s in cues.sources]
+    heard = [(s, heard_series(s, times_s)) for s in cues.sources]
     heard = [(s, h) for s, h in heard if np.isfinite(h).any()]
     if not heard:
         return cannot_tell("no source is heard with a direction")
