@@ -16,9 +16,9 @@ run, each as a whole command (start-up included, wall clock):
    engine with 2 workers (Ray's overhead; Ray's own start-up included).
 
 Beside the wall clock, each line gives the CPU seconds (user + system) of every process
-the command started, a local Ray instance's daemons and workers included (they are
-reparented to this script, which reaps them): on a shared machine the CPU time moves
-far less with the other work than the wall clock does.
+the command started, a local Ray instance's daemons and workers included (``/proc``
+sampled every 0.1 s, Linux): on a shared machine the CPU time moves far less with the
+other work than the wall clock does.
 
 Every command renders the default animatic (512x320, 24 fps) with the default options.
 
@@ -31,12 +31,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import resource
 import shutil
 import statistics
 import subprocess
 import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
 from typing import NamedTuple
@@ -81,44 +81,83 @@ class Timing(NamedTuple):
         return Timing(self.wall_s + other.wall_s, self.cpu_s + other.cpu_s)
 
 
-def become_subreaper() -> bool:
-    """Have orphaned descendants (a local Ray instance's daemons and workers, whose
-    parents exit first) reparented to this process, so that once reaped their CPU time
-    counts in ``RUSAGE_CHILDREN`` (Linux ``prctl(PR_SET_CHILD_SUBREAPER)``)."""
-    try:
-        import ctypes
-
-        return ctypes.CDLL(None, use_errno=True).prctl(36, 1, 0, 0, 0) == 0
-    except (OSError, AttributeError):
-        return False
+_CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 
 
-def reap_orphans(timeout_s: float = 120.0) -> None:
-    """Wait until every descendant the last command left behind has exited (Ray's
-    workers outlive the driver by seconds), so that its CPU time is counted in this
-    command's figure, not the next one's (see :func:`become_subreaper`)."""
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
+def _processes() -> dict[tuple[int, int], tuple[int, float]]:
+    """(pid, start time) -> (parent pid, CPU seconds so far) of every process (/proc)."""
+    table = {}
+    for entry in os.scandir("/proc"):
+        if not entry.name.isdigit():
+            continue
         try:
-            pid, _ = os.waitpid(-1, os.WNOHANG)
-        except ChildProcessError:
-            return  # none left
-        if pid == 0:
-            time.sleep(0.05)
-    print(f"  (processes of the last command still running after {timeout_s:g} s)")
+            with open(f"/proc/{entry.name}/stat", "rb") as handle:
+                stat = handle.read()
+        except OSError:
+            continue  # gone meanwhile
+        fields = stat[stat.rindex(b")") + 2 :].split()  # from field 3 (state) on
+        cpu_s = (int(fields[11]) + int(fields[12])) / _CLOCK_TICKS  # utime + stime
+        table[(int(entry.name), int(fields[19]))] = (int(fields[1]), cpu_s)
+    return table
+
+
+class TreeCPU:
+    """CPU seconds of a process and of every process started under it, also once they
+    are reparented (a local Ray instance's workers outlive their parents, and neither
+    ``wait`` nor ``RUSAGE_CHILDREN`` sees them): ``/proc`` sampled every 0.1 s, so a
+    process's last tenth of a second before it exits may be missed."""
+
+    def __init__(self, root_pid: int) -> None:
+        self.root_pid = root_pid
+        self.cpu_s: dict[tuple[int, int], float] = {}
+        self._alive = True
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._thread.start()
+
+    def _sample(self) -> None:
+        table = _processes()
+        keys = {key for key in table if key in self.cpu_s or key[0] == self.root_pid}
+        pids = {pid for pid, _ in keys}
+        grew = True
+        while grew:  # the children of our processes are ours
+            grew = False
+            for key, (parent, _) in table.items():
+                if key not in keys and parent in pids:
+                    keys.add(key)
+                    pids.add(key[0])
+                    grew = True
+        for key in keys:
+            self.cpu_s[key] = table[key][1]
+        self._alive = bool(keys)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._sample()
+            self._stop.wait(0.1)
+
+    def finish(self, timeout_s: float = 120.0) -> float:
+        """Wait until every process of the tree has exited; their CPU seconds."""
+        deadline = time.monotonic() + timeout_s
+        while self._alive and time.monotonic() < deadline:
+            time.sleep(0.1)
+        self._stop.set()
+        self._thread.join()
+        if self._alive:
+            print(f"  (processes of the last command still running after {timeout_s:g} s)")
+        return sum(self.cpu_s.values())
 
 
 def timed(command: list[str]) -> Timing:
     """Wall-clock and CPU seconds of a command; it must succeed."""
-    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.perf_counter()
-    done = subprocess.run(command, capture_output=True, text=True, check=False)
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    tree = TreeCPU(process.pid)
+    _, stderr = process.communicate()
     elapsed = time.perf_counter() - start
-    reap_orphans()
-    after = resource.getrusage(resource.RUSAGE_CHILDREN)
-    if done.returncode != 0:
-        raise SystemExit(f"{' '.join(command[3:])} failed ({done.returncode}):\n{done.stderr}")
-    cpu_s = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    cpu_s = tree.finish()
+    if process.returncode != 0:
+        raise SystemExit(f"{' '.join(command[3:])} failed ({process.returncode}):\n{stderr}")
     return Timing(elapsed, cpu_s)
 
 
@@ -180,8 +219,6 @@ def main() -> None:
     )
     parser.add_argument("--repeat", type=int, default=3, help="runs each with --engines-only")
     args = parser.parse_args()
-    if not become_subreaper():
-        print("(CPU seconds leave out a Ray instance's daemons: no PR_SET_CHILD_SUBREAPER here)")
 
     with tempfile.TemporaryDirectory(prefix="bench-batch-") as tmp:
         work = Path(tmp)
