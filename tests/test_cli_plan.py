@@ -213,3 +213,30 @@ def test_a_cues_file_with_a_field_of_the_wrong_type_is_a_clear_error(
     assert main(["plan", str(cues_path), "-o", str(tmp_path / "l.json")]) == 2
     err = capsys.readouterr().err.strip().splitlines()
     assert len(err) == 1 and field in err[0], err
+
+
+def test_the_cli_runs_blas_with_one_thread_unless_the_user_sized_it() -> None:
+    """A second OpenBLAS thread only spin-waits on spa2v's small matrices: the CLI sets
+    one before numpy loads, and keeps what the user set."""
+    import os
+    import subprocess
+    import sys
+
+    from spa2v.batch.engine import THREAD_VARIABLES
+
+    env = {k: v for k, v in os.environ.items() if k not in THREAD_VARIABLES}
+    env["MKL_NUM_THREADS"] = "3"
+    show = f"print(*(os.environ.get(n) for n in {THREAD_VARIABLES!r}))"
+
+    def run(code: str) -> list[str]:
+        done = subprocess.run(
+            [sys.executable, "-c", code], env=env, capture_output=True, text=True, check=True
+        )
+        return done.stdout.splitlines()[-1].split()
+
+    main = "import os\nfrom spa2v.interfaces.cli import main\ntry:\n    main(['--help'])\n"
+    main += "except SystemExit:\n    pass\n"
+    assert run(main + show) == ["1", "1", "3"]  # OMP, OPENBLAS set; MKL the user's
+    # too late once numpy is loaded (it has read them): nothing is set then
+    late = "import os, numpy\nfrom spa2v.interfaces.cli import one_blas_thread\n"
+    assert run(late + "one_blas_thread()\n" + show) == ["None", "None", "3"]
