@@ -40,6 +40,21 @@ def make_audio(path: Path, duration_s: float, seed: int = 0) -> np.ndarray:
     return samples
 
 
+def still_layout(name: str, audio_label: str, box: list[float]) -> VSL:
+    """A 1 s layout of one object standing in ``box`` in a concert hall."""
+    return parse_vsl(
+        {
+            "schema": "spa2v.vsl/1",
+            "duration": 1.0,
+            "fps": 1.0,
+            "caption": f"a {name}",
+            "background": "a concert hall",
+            "objects": [{"id": 0, "name": name, "audio_label": audio_label}],
+            "frames": [{"t": t, "caption": "", "boxes": [{"id": 0, "box": box}]} for t in (0, 1)],
+        }
+    )
+
+
 def car_layout(duration_s: float, direction: str = "right-to-left") -> VSL:
     """A car crossing the frame on a street, entering and leaving at the edges."""
     # Boxes as the camera model draws a 4.5 m x 1.5 m car (3:1), clipped at the edges.
@@ -394,17 +409,7 @@ def test_sprite_narrower_than_a_box_off_the_frame_is_centred_on_that_box() -> No
     from spa2v.camera import x_to_azimuth
 
     box = [0.0, 0.47, 0.472, 0.59]
-    layout = parse_vsl(
-        {
-            "schema": "spa2v.vsl/1",
-            "duration": 1.0,
-            "fps": 1.0,
-            "caption": "an orchestra",
-            "background": "a concert hall",
-            "objects": [{"id": 0, "name": "orchestra", "audio_label": "Orchestra"}],
-            "frames": [{"t": t, "caption": "", "boxes": [{"id": 0, "box": box}]} for t in (0, 1)],
-        }
-    )
+    layout = still_layout("orchestra", "Orchestra", box)
     x0, _, x1, _ = AnimaticRenderer(layout, size=(512, 320)).drawn_boxes(0.0)[0]
     natural_w = 15.0 / 2.0 * (box[3] - box[1]) * 320 / 512  # normalized width
     centre = box[2] - natural_w / 2
@@ -416,16 +421,6 @@ def test_sprite_of_an_object_mostly_off_the_frame_still_shows_its_visible_part()
     """A flute (7:1) planned as a sliver in the bottom-left corner: centred on its
     extended box it would be drawn out of view; it covers the sliver instead."""
     box = [0.0, 0.972, 0.032, 1.0]
-    layout = parse_vsl(
-        {
-            "schema": "spa2v.vsl/1",
-            "duration": 1.0,
-            "fps": 1.0,
-            "caption": "a flute",
-            "background": "a concert hall",
-            "objects": [{"id": 0, "name": "flute", "audio_label": "Flute"}],
-            "frames": [{"t": t, "caption": "", "boxes": [{"id": 0, "box": box}]} for t in (0, 1)],
-        }
-    )
+    layout = still_layout("flute", "Flute", box)
     x0, _, x1, _ = AnimaticRenderer(layout, size=(512, 320)).drawn_boxes(0.0)[0]
     assert x0 == 0.0 and x1 >= 0.025
