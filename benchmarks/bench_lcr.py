@@ -149,16 +149,24 @@ def line(name: str, rows: list[dict[str, Any]], plan: bool) -> str:
     """One markdown table row: sources, heard L/C/R, |error| mean/median, missed,
     (planned L/C/R)."""
     if not rows:
-        return f"| {name} | 0 | - | - | - | - |" + (" - |" if plan else "")
+        return f"| {name} | 0 | - | - | - | - | - |" + (" - |" if plan else "")
     ok = sum(right_third(r, "heard_deg") for r in rows)
     errors = [abs(r["heard_deg"] - r["true_deg"]) for r in rows if r["heard_deg"] is not None]
     missed = sum(r["heard_deg"] is None for r in rows)
+    # Lateral sources (beyond the edges between thirds) heard further out (+) or nearer
+    # the centre (-) than they are.
+    outward = [
+        abs(r["heard_deg"]) - abs(r["true_deg"])
+        for r in rows
+        if r["heard_deg"] is not None and third(r["true_deg"]) != "centre"
+    ]
     cells = [
         name,
         str(len(rows)),
         f"{100 * ok / len(rows):.1f} ({ok})",
         f"{np.mean(errors):.1f} / {np.median(errors):.1f}" if errors else "-",
         f"{100 * np.mean([e < 3.0 for e in errors]):.0f}" if errors else "-",
+        f"{np.mean(outward):+.1f} / {np.median(outward):+.1f}" if outward else "-",
         str(missed),
     ]
     if plan:
@@ -171,9 +179,10 @@ def tables(rows: list[dict[str, Any]], plan: bool) -> str:
     """The breakdown as markdown."""
     head = (
         "| group | sources | L/C/R heard % | heard abs err mean / median deg | err < 3 deg % "
-        "| not found |" + (" L/C/R planned % |" if plan else "")
+        "| lateral: heard further out, mean / median deg | not found |"
+        + (" L/C/R planned % |" if plan else "")
     )
-    rule = "|" + "---|" * (7 if plan else 6)
+    rule = "|" + "---|" * (8 if plan else 7)
     out = [head, rule, line("all", rows, plan)]
 
     def group(title: str, keep: Callable[[dict[str, Any]], bool]) -> None:
