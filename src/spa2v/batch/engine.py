@@ -9,10 +9,11 @@ engine, which yields ``(index, result)`` as items finish:
   each running every stage of one item in turn. A stage's ``setup`` (model loading)
   runs once per worker process.
 - :class:`RayEngine` (``--engine ray``, the ``spa2v[ray]`` extra): a Ray Data pipeline
-  with one ``map_batches`` stage per :class:`Stage`. CPU stages are tasks (one CPU
-  each; Ray reuses worker processes, so a stage's ``setup`` runs once per worker
-  process); a ``gpu`` stage is an actor pool of ``gpu_actors`` actors holding
-  ``gpus_per_actor`` GPU(s) each, whose ``setup`` runs once in each actor.
+  with one ``map_batches`` stage per run of consecutive CPU stages and one per run of
+  ``gpu`` stages, each an actor pool whose actors run their stages' ``setup`` once, in
+  the constructor: the CPU pool has an actor of one CPU per CPU of the cluster (at most
+  one per item), the GPU pool ``gpu_actors`` actors holding ``gpus_per_actor`` GPU(s)
+  each.
 
 >>> engine = make_engine("local", workers=2)  # doctest: +SKIP
 >>> for index, result in engine.run(items, [Stage("square", square)]):  # doctest: +SKIP
@@ -25,6 +26,7 @@ import os
 import pickle
 import signal
 import socket
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from dataclasses import dataclass
@@ -250,7 +252,6 @@ class RayEngine(Engine):
         if address:
             check_ray_address(address)
         import logging
-        import warnings
 
         # Ray's own notices (deprecations inside Ray Data, "execution finished") are
         # not the user's business; its errors still show.
@@ -293,19 +294,28 @@ class RayEngine(Engine):
         dataset: ray.data.Dataset = ray.data.from_items(
             rows, override_num_blocks=min(len(rows), 1000)
         )
-        for stage in stages:
-            if stage.gpu:
-                dataset = dataset.map_batches(
-                    _ActorStage,
-                    fn_constructor_args=(stage,),
-                    batch_size=1,
-                    num_gpus=self.gpus_per_actor,
-                    concurrency=self.gpu_actors,
-                    batch_format="numpy",
-                )
+        for group in stage_groups(stages):
+            resources: dict[str, Any]
+            if group[0].gpu:
+                resources = {"num_gpus": self.gpus_per_actor, "concurrency": self.gpu_actors}
             else:
+                # Actors rather than tasks: the pool starts, imports spa2v and loads the
+                # models while the first items are handed out, and each actor is sent
+                # its next item before it finishes the current one. Tasks paid a new
+                # worker's start-up for the first items and a pause between items.
+                resources = {"num_cpus": 1, "concurrency": min(self.workers, len(items))}
+            if self._started:
+                # A local instance loses no node, so restarting an actor could only
+                # redo a crash; and Ray warns on every run, in a line of its log on the
+                # terminal, that the actors of a pool it may restart keep their
+                # arguments in its object store. (Ray Data has no named parameter for
+                # this yet and flags the keyword as deprecated: hence the filter, and
+                # the upper bound of the ``ray`` extra.)
+                resources["max_restarts"] = 0
+            with warnings.catch_warnings():
+                warnings.filterwarnings("ignore", message=".*ray_remote_args.*deprecated")
                 dataset = dataset.map_batches(
-                    _TaskStage(stage), batch_size=1, num_cpus=1, batch_format="numpy"
+                    _actor_class(group), batch_size=1, batch_format="numpy", **resources
                 )
         for row in dataset.iter_rows():
             yield int(row["index"]), pickle.loads(row["item"])
@@ -318,36 +328,53 @@ class RayEngine(Engine):
             self._started = False
 
 
-def _apply(stage: Stage, batch: dict[str, Any]) -> dict[str, Any]:
-    """One ``map_batches`` call: unpickle each item, apply the stage, pickle it back."""
-    import numpy as np
+def stage_groups(stages: Sequence[Stage]) -> list[list[Stage]]:
+    """``stages`` cut where they change between CPU and GPU, in order.
 
-    out = [pickle.dumps(stage.fn(pickle.loads(blob))) for blob in batch["item"]]
-    packed = np.empty(len(out), dtype=object)
-    packed[:] = out
-    return {"index": batch["index"], "item": packed}
-
-
-class _TaskStage:
-    """A CPU stage as a Ray Data task function (set up once per worker process)."""
-
-    def __init__(self, stage: Stage) -> None:
-        self.stage = stage
-
-    def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
-        _ensure_setup(self.stage)
-        return _apply(self.stage, batch)
+    >>> [[s.name for s in g] for g in stage_groups(
+    ...     [Stage("hear", id), Stage("plan", id), Stage("render", id, gpu=True)])]
+    [['hear', 'plan'], ['render']]
+    """
+    groups: list[list[Stage]] = []
+    for stage in stages:
+        if groups and groups[-1][0].gpu == stage.gpu:
+            groups[-1].append(stage)
+        else:
+            groups.append([stage])
+    return groups
 
 
-class _ActorStage:
-    """A GPU stage as a Ray Data actor: ``setup`` (the model) loads in the constructor."""
+class _StagesActor:
+    """A Ray Data actor running ``stages`` on each item; their ``setup`` runs in the
+    constructor. Subclassed per pipeline by :func:`_actor_class`."""
 
-    def __init__(self, stage: Stage) -> None:
-        self.stage = stage
-        _ensure_setup(stage)
+    stages: tuple[Stage, ...] = ()
+
+    def __init__(self) -> None:
+        for stage in self.stages:
+            _ensure_setup(stage)
 
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
-        return _apply(self.stage, batch)
+        import numpy as np
+
+        out = []
+        for blob in batch["item"]:
+            item = pickle.loads(blob)
+            for stage in self.stages:
+                item = stage.fn(item)
+            out.append(pickle.dumps(item))
+        packed = np.empty(len(out), dtype=object)
+        packed[:] = out
+        return {"index": batch["index"], "item": packed}
+
+
+def _actor_class(stages: Sequence[Stage]) -> type[_StagesActor]:
+    # The stages travel as a class attribute, not as constructor arguments: Ray keeps
+    # constructor arguments in its object store and warns, on every run, that an actor
+    # restarted after they are gone could not be rebuilt. The class (pickled by value)
+    # is named after its stages, which is how Ray's logs show it.
+    name = "_".join(stage.name for stage in stages)
+    return type(name, (_StagesActor,), {"stages": tuple(stages)})
 
 
 def check_ray_address(address: str, timeout_s: float = RAY_CONNECT_TIMEOUT_S) -> None:
