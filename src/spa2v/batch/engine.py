@@ -315,7 +315,11 @@ class RayEngine(Engine):
             with warnings.catch_warnings():
                 warnings.filterwarnings("ignore", message=".*ray_remote_args.*deprecated")
                 dataset = dataset.map_batches(
-                    _actor_class(group), batch_size=1, batch_format="numpy", **resources
+                    _StagesActor,
+                    fn_constructor_args=(tuple(group),),
+                    batch_size=1,
+                    batch_format="numpy",
+                    **resources,
                 )
         for row in dataset.iter_rows():
             yield int(row["index"]), pickle.loads(row["item"])
@@ -346,11 +350,10 @@ def stage_groups(stages: Sequence[Stage]) -> list[list[Stage]]:
 
 class _StagesActor:
     """A Ray Data actor running ``stages`` on each item; their ``setup`` runs in the
-    constructor. Subclassed per pipeline by :func:`_actor_class`."""
+    constructor."""
 
-    stages: tuple[Stage, ...] = ()
-
-    def __init__(self) -> None:
+    def __init__(self, stages: Sequence[Stage]) -> None:
+        self.stages = tuple(stages)
         for stage in self.stages:
             _ensure_setup(stage)
 
@@ -366,15 +369,6 @@ class _StagesActor:
         packed = np.empty(len(out), dtype=object)
         packed[:] = out
         return {"index": batch["index"], "item": packed}
-
-
-def _actor_class(stages: Sequence[Stage]) -> type[_StagesActor]:
-    # The stages travel as a class attribute, not as constructor arguments: Ray keeps
-    # constructor arguments in its object store and warns, on every run, that an actor
-    # restarted after they are gone could not be rebuilt. The class (pickled by value)
-    # is named after its stages, which is how Ray's logs show it.
-    name = "_".join(stage.name for stage in stages)
-    return type(name, (_StagesActor,), {"stages": tuple(stages)})
 
 
 def check_ray_address(address: str, timeout_s: float = RAY_CONNECT_TIMEOUT_S) -> None:
