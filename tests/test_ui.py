@@ -92,7 +92,11 @@ def page(browser, app_url):
 
 def _upload_and_plan(page, path: Path) -> None:
     page.locator("#upload input[type=file]").set_input_files(str(path))
-    page.wait_for_timeout(500)
+    # Plan only once the upload shows the file: a fixed pause was too short on a busy
+    # machine, and the plan then ran on no file or on the previous one.
+    page.wait_for_function(
+        "(name) => document.querySelector('#upload').innerText.includes(name)", arg=path.name
+    )
     page.click("#plan")
 
 
