@@ -92,10 +92,10 @@ def page(browser, app_url):
 
 def _upload_and_plan(page, path: Path) -> None:
     page.locator("#upload input[type=file]").set_input_files(str(path))
-    # Plan only once the upload shows the file: a fixed pause was too short on a busy
-    # machine, and the plan then ran on no file or on the previous one.
+    # Plan only once the upload shows the file (its name, the extension apart): a fixed
+    # pause was too short on a busy machine, and the plan then ran on no file.
     page.wait_for_function(
-        "(name) => document.querySelector('#upload').innerText.includes(name)", arg=path.name
+        "(stem) => document.querySelector('#upload').innerText.includes(stem)", arg=path.stem
     )
     page.click("#plan")
 
