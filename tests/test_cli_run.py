@@ -204,17 +204,21 @@ def test_a_failed_run_leaves_none_of_its_outputs(short_audio: Path, tmp_path: Pa
 
 
 def test_sigterm_while_rendering_leaves_no_file(passing_car: Path, tmp_path: Path) -> None:
+    # As long as the recording (3 s), so that the video takes seconds to encode: with
+    # 1 s a quick machine finished it before the signal came.
+    long_layout = {**GOOD_LAYOUT, "duration": 3.0}
+    long_layout["frames"] = [{**frame, "t": 3.0 * frame["t"]} for frame in GOOD_LAYOUT["frames"]]
     layout = tmp_path / "layout.json"
-    layout.write_text(json.dumps(GOOD_LAYOUT))
+    layout.write_text(json.dumps(long_layout))
     out = tmp_path / "big.mp4"
     argv = [sys.executable, "-m", "spa2v", "render", str(layout), "--audio", str(passing_car)]
     argv += ["-o", str(out), "--size", "2048x1280", "--fps", "60", "--storyboard"]
     argv += [str(tmp_path / "sb.png")]
     proc = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     deadline = time.monotonic() + 60
-    while time.monotonic() < deadline and not list(tmp_path.rglob("*.part*")):
+    while time.monotonic() < deadline and not list(tmp_path.glob(".big.mp4.*part.mp4")):
         time.sleep(0.05)
-    assert list(tmp_path.rglob("*.part*")), "rendering never started"
+    assert list(tmp_path.glob(".big.mp4.*part.mp4")), "rendering the video never started"
     proc.send_signal(signal.SIGTERM)
     _, err = proc.communicate(timeout=60)
     assert proc.returncode == 143
