@@ -360,12 +360,7 @@ class _StagesActor:
     def __call__(self, batch: dict[str, Any]) -> dict[str, Any]:
         import numpy as np
 
-        out = []
-        for blob in batch["item"]:
-            item = pickle.loads(blob)
-            for stage in self.stages:
-                item = stage.fn(item)
-            out.append(pickle.dumps(item))
+        out = [pickle.dumps(run_stages(pickle.loads(blob), self.stages)) for blob in batch["item"]]
         packed = np.empty(len(out), dtype=object)
         packed[:] = out
         return {"index": batch["index"], "item": packed}
