@@ -195,6 +195,28 @@ def test_storyboard_shows_the_car_moving_right_to_left(car_video: dict) -> None:
     assert all(b < a for a, b in itertools.pairwise(centres)), centres
 
 
+def test_storyboard_panels_are_the_video_frames_at_their_times(car_video: dict) -> None:
+    """The animatic's storyboard is kept while the video is written: each panel must be
+    the frame the video shows at the panel's time, not a neighbour (the car moves about
+    8 px a frame, far more than the encoder's error)."""
+    sheet = np.asarray(Image.open(car_video["folder"] / "sb.png").convert("RGB")).astype(float)
+    frames, _, fps = decode_video(car_video["video"])
+    height, width = frames[0].shape[:2]
+    gap, columns = 6, 3
+    for panel, t in enumerate(panel_times(len(frames) / fps)):
+        index = int(np.floor(t * fps + 1e-6))  # the frame on screen at time t
+        row, col = divmod(panel, columns)
+        top = sheet.shape[0] - (2 - row) * (height + gap)
+        left = gap + col * (width + gap)
+        crop = sheet[top + 40 : top + height, left : left + width]  # below the time label
+        errors = {
+            k: np.abs(crop - frames[k][40:].astype(float)).mean()
+            for k in range(max(0, index - 2), min(len(frames), index + 3))
+        }
+        assert min(errors, key=errors.__getitem__) == index, (panel, errors)
+        assert errors[index] < 2.0, (panel, errors)
+
+
 def test_sprite_faces_where_it_goes() -> None:
     """The same box, motion to the left vs to the right: mirror images of each other."""
     box = [0.3, 0.45, 0.7, 0.62]

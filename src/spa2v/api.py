@@ -260,7 +260,7 @@ def render(
     """
     # The renderer and PyAV are imported here, not with the module: planning needs neither.
     from spa2v.rendering.animatic import AnimaticRenderer, n_video_frames
-    from spa2v.rendering.storyboard import write_storyboard_from_video
+    from spa2v.rendering.storyboard import PanelFrames, write_storyboard_from_video
     from spa2v.rendering.video import mux_audio, write_mp4
 
     check_video_settings((int(size[0]), int(size[1])), fps)
@@ -285,6 +285,7 @@ def render(
             vsl.duration,
             duration_s,
         )
+    panels: PanelFrames | None = None
     if generator == "diffusion":
         _report(progress, "render")
         generate = _diffusion_backend()
@@ -305,11 +306,17 @@ def render(
 
         _report(progress, "render", 0, total)
         frames = renderer.frames(fps, n_frames=total)  # past the layout's end the last holds
+        if storyboard_path is not None:
+            panels = PanelFrames(total, fps)
+            frames = panels.keep(frames)
         write_mp4(frames, fps, out, audio=audio, n_frames=total, on_frame=on_frame)
     if storyboard_path is not None:
         _report(progress, "write")
         title = f"{Path(audio_path).name}: {vsl.caption}" if vsl.caption else Path(audio_path).name
-        write_storyboard_from_video(out, storyboard_path, title=title)
+        if panels is not None:
+            panels.write(storyboard_path, title=title)
+        else:
+            write_storyboard_from_video(out, storyboard_path, title=title)
     return out
 
 

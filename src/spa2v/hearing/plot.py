@@ -4,11 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only, never a window (CLI, servers, tests)
-import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib import rcParams
+from matplotlib.figure import Figure
 
 from spa2v.hearing.cues import Cues
 from spa2v.hearing.summary import source_number
@@ -21,9 +19,14 @@ def plot_cues(cues: Cues, path: str | Path) -> Path:
     Inactive frames are left out of each line; the azimuth line is drawn thin where
     its confidence is low. The file is written atomically.
     """
-    fig, axes = plt.subplots(3, 1, figsize=(9, 7), sharex=True)
+    # A bare Figure (no pyplot: no window, no global figure list) with fixed margins:
+    # the panels' labels are always of the same kind, and ``tight_layout`` measuring
+    # them cost a third of the plot's time.
+    fig = Figure(figsize=(9, 7))
+    axes = fig.subplots(3, 1, sharex=True)
+    fig.subplots_adjust(left=0.09, right=0.98, bottom=0.07, top=0.95, hspace=0.1)
     ax_az, ax_db, ax_f0 = axes
-    colors = plt.rcParams["axes.prop_cycle"].by_key()["color"]
+    colors = rcParams["axes.prop_cycle"].by_key()["color"]
     for i, track in enumerate(cues.sources):
         color = colors[i % len(colors)]
         label = f"source {source_number(track.source_id)}"
@@ -53,8 +56,6 @@ def plot_cues(cues: Cues, path: str | Path) -> Path:
         ax.grid(alpha=0.3)
     if cues.sources:
         ax_az.legend(loc="upper right", fontsize=8)
-    fig.tight_layout()
     with atomic_path(path) as tmp:
         fig.savefig(tmp, dpi=100, format="png")
-    plt.close(fig)
     return Path(path)

@@ -1,7 +1,8 @@
 """A contact sheet (storyboard) PNG: a few evenly spaced frames with their timestamps.
 
-It works on any rendered MP4 (animatic or diffusion) by decoding it with PyAV, so the
-picture shows exactly what the video shows.
+Two ways to get the frames: :class:`PanelFrames` keeps them while a video is written
+(the animatic: no second pass over the video), and :func:`write_storyboard_from_video`
+decodes any MP4 (the diffusion generator's) with PyAV.
 
 Example
 -------
@@ -13,7 +14,7 @@ from __future__ import annotations
 
 import math
 import os
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
 
 import av
@@ -40,6 +41,57 @@ def panel_times(duration_s: float, n_panels: int = DEFAULT_PANELS) -> list[float
         return [0.0]
     step = duration_s / (n_panels - 1 + 0.2)
     return [round(i * step, 3) for i in range(n_panels)]
+
+
+def panel_frame_indices(n_frames: int, fps: float, n_panels: int = DEFAULT_PANELS) -> list[int]:
+    """Which frames of a video of ``n_frames`` at ``fps`` the panels show: the frame on
+    screen at each of :func:`panel_times` (the last one starting at or before it).
+
+    >>> panel_frame_indices(240, 24.0)
+    [0, 46, 92, 138, 184, 230]
+    """
+    times = panel_times(n_frames / fps, n_panels)
+    return [min(n_frames - 1, math.floor(t * fps + 1e-6)) for t in times]
+
+
+class PanelFrames:
+    """Keeps the storyboard's frames of a video while the video is written.
+
+    Decoding the finished 10 s animatic again only to pick six frames cost about a
+    fifth of a second per clip; the frames kept are the rendered ones, before the
+    video's lossy compression.
+
+    >>> panels = PanelFrames(n_frames=48, fps=24.0, n_panels=2)
+    >>> frames = (np.full((4, 4, 3), i, np.uint8) for i in range(48))
+    >>> sum(1 for _ in panels.keep(frames)), [int(f[0, 0, 0]) for f in panels.frames]
+    (48, [0, 40])
+    """
+
+    def __init__(self, n_frames: int, fps: float, n_panels: int = DEFAULT_PANELS) -> None:
+        self.times_s = panel_times(n_frames / fps, n_panels)
+        self._indices = panel_frame_indices(n_frames, fps, n_panels)
+        self._kept: dict[int, np.ndarray] = {}
+
+    def keep(self, frames: Iterable[np.ndarray]) -> Iterator[np.ndarray]:
+        """Pass ``frames`` through, keeping a copy of each panel's frame."""
+        wanted = set(self._indices)
+        for index, frame in enumerate(frames):
+            if index in wanted:
+                self._kept[index] = np.array(frame, copy=True)
+            yield frame
+
+    @property
+    def frames(self) -> list[np.ndarray]:
+        """The panels' frames seen so far, in panel order."""
+        return [self._kept[i] for i in self._indices if i in self._kept]
+
+    def write(self, out_path: str | os.PathLike[str], columns: int = 3, title: str = "") -> Path:
+        """Write the storyboard PNG of the frames kept (atomically)."""
+        frames = self.frames
+        if len(frames) < len(self._indices):
+            raise OutputError(f"cannot make the storyboard {out_path}: the video ended early")
+        sheet = make_contact_sheet(frames, self.times_s, columns=columns, title=title)
+        return write_png(sheet, out_path)
 
 
 def make_contact_sheet(
@@ -122,7 +174,11 @@ def write_storyboard_from_video(
 
 
 def write_png(image: Image.Image, out_path: str | os.PathLike[str]) -> Path:
-    """Save a Pillow image as PNG, atomically."""
+    """Save a Pillow image as PNG, atomically.
+
+    zlib's default level: Pillow's ``optimize`` made a storyboard 2 % smaller for three
+    times the time (0.09 against 0.03 s).
+    """
     with atomic_path(out_path) as tmp:
-        image.save(tmp, format="PNG", optimize=True)
+        image.save(tmp, format="PNG")
     return Path(out_path)

@@ -31,6 +31,10 @@ from spa2v.io.audio import read_audio
 #: core; CRF 23 is x264's default quality.
 X264_OPTIONS = {"preset": "veryfast", "crf": "23"}
 AAC_BIT_RATE = 160_000
+#: FFmpeg's AAC encoder with its "fast" coder: on this project's 10 s clips it encodes
+#: about 3.5x quicker than the default "twoloop" (0.07 against 0.23-0.26 CPU-seconds
+#: for 10 s of 48 kHz stereo), at the same bit rate.
+AAC_OPTIONS = {"aac_coder": "fast"}
 _AUDIO_CHUNK = 4096  # samples per AudioFrame handed to the encoder
 _RESAMPLE_CHUNK = 1 << 16  # samples per AudioFrame handed to the resampler
 #: Sample rates the AAC encoder takes (MPEG-4 sampling frequency index).
@@ -88,7 +92,7 @@ def write_mp4(
     out_path: str | os.PathLike[str],
     audio_path: str | os.PathLike[str] | None = None,
     n_frames: int | None = None,
-    threads: int = 0,
+    threads: int = 1,
     on_frame: object | None = None,
     audio: tuple[np.ndarray, int] | None = None,
 ) -> Path:
@@ -108,7 +112,10 @@ def write_mp4(
     n_frames : int, optional
         Stop after this many frames (the iterable may be longer or endless).
     threads : int
-        Encoder threads; 0 lets x264 choose, 1 for single-core measurements.
+        Encoder threads; 0 lets x264 choose. One by default: x264's frame threads cost
+        more than they gain at these sizes (on 2 cores, 10 s at 512x320 took 0.61 s of
+        wall time with one thread against 0.91 s with x264's choice; at 1024x640 the
+        same wall time for 15 % less CPU), and a batch runs one encoder per CPU anyway.
     on_frame : callable, optional
         Called with no argument after each frame is encoded (progress bars).
     audio : (np.ndarray, int), optional
@@ -181,6 +188,7 @@ class _AudioWriter:
         self.stream = container.add_stream("aac", rate=sr)
         self.stream.layout = self.layout
         self.stream.bit_rate = AAC_BIT_RATE
+        self.stream.codec_context.options = dict(AAC_OPTIONS)
         self.samples = np.clip(samples, -1.0, 1.0)
         self.sr = sr
         self.done = 0  # samples encoded so far
