@@ -233,6 +233,69 @@ def test_killed_batch_resumes_with_every_clip_done_once(tmp_path, how):
     assert f"{len(killed_with)} already done".encode() in resumed.stdout
 
 
+def _die_on_three(item: int) -> int:
+    """A stage whose worker dies, as a crash in a native library would kill it."""
+    if item == 3:
+        os.kill(os.getpid(), signal.SIGKILL)
+    time.sleep(0.05)  # let the other items be in flight when the worker dies
+    return 10 * item
+
+
+def test_a_worker_that_dies_fails_only_its_own_item():
+    from spa2v.batch.engine import Stage, make_engine
+
+    with make_engine("local", workers=2) as engine:
+        got = dict(
+            engine.run(list(range(10)), [Stage("die", _die_on_three)], on_crash=lambda i, why: why)
+        )
+    assert got.pop(3) == "killed by SIGKILL, which is often the out-of-memory killer"
+    assert got == {k: 10 * k for k in range(10) if k != 3}
+    with make_engine("local", workers=2) as engine, pytest.raises(Exception, match="died"):
+        list(engine.run(list(range(10)), [Stage("die", _die_on_three)]))  # no handler: stop
+
+
+def _children(pid: int) -> list[int]:
+    """Processes whose parent is ``pid`` (from /proc)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat[stat.rindex(")") + 2 :].split()[1]) == pid:
+                found.append(int(entry.name))
+    return found
+
+
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_batch_goes_on_when_a_worker_is_killed(tmp_path):
+    """The out-of-memory killer takes one worker mid-batch: the clips it held run again
+    and every clip is done, once, with no left-over work folder."""
+    clips = _simulate(tmp_path, 6)
+    out = tmp_path / "out"
+    process = subprocess.Popen(
+        _batch_command(tmp_path, out, "--workers", "2"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 240
+    while not list(out.glob(".*.part-*")) and process.poll() is None:
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    workers = [pid for pid in _children(process.pid) if b"spawn_main" in
+               Path(f"/proc/{pid}/cmdline").read_bytes()]  # fmt: skip
+    assert workers, "no worker process found"
+    os.kill(workers[0], signal.SIGKILL)
+    _, err = process.communicate(timeout=300)
+    assert process.returncode == 0, err.decode()
+    rows = read_results_csv(out / "results.csv")
+    assert sorted(Path(r["input"]).stem for r in rows) == sorted(p.stem for p, _ in clips)
+    assert all(r["status"] == "ok" for r in rows), [r["error"] for r in rows]
+    assert not list(out.glob(".*.part-*")), "left-over work folders"
+
+
 def test_local_workers_get_their_share_of_the_cpus_as_blas_threads(monkeypatch):
     """Two workers on this machine each get half of its CPUs for BLAS/OpenMP threads
     (not one thread per CPU each); a value the user set is kept."""

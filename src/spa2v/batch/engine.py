@@ -27,8 +27,10 @@ import pickle
 import signal
 import socket
 import warnings
-from collections.abc import Callable, Iterator, Sequence
+from collections import deque
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
+from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
 from typing import Any
 
@@ -40,6 +42,10 @@ ENGINES = ("local", "ray")
 RAY_DEFAULT_PORT = 6379
 #: Seconds to wait for a Ray cluster's address to answer before giving up.
 RAY_CONNECT_TIMEOUT_S = 10.0
+
+
+#: ``(item, reason) -> result`` for an item whose worker died (see :meth:`Engine.run`).
+CrashHandler = Callable[[Any, str], Any]
 
 
 @dataclass(frozen=True)
@@ -71,9 +77,20 @@ class Engine:
 
     name = "engine"
 
-    def run(self, items: Sequence[Any], stages: Sequence[Stage]) -> Iterator[tuple[int, Any]]:
+    def run(
+        self,
+        items: Sequence[Any],
+        stages: Sequence[Stage],
+        on_crash: CrashHandler | None = None,
+    ) -> Iterator[tuple[int, Any]]:
         """Yield ``(index into items, result)`` for every item as it finishes (in
-        completion order). An exception raised by a stage stops the run."""
+        completion order). An exception raised by a stage stops the run.
+
+        ``on_crash(item, reason)`` gives the result of an item whose worker process died
+        under it (a crash in a native library, the out-of-memory killer); the run goes
+        on. Without it such a death stops the run. Engines that cannot tell which item
+        killed a worker stop the run either way.
+        """
         raise NotImplementedError
 
     def close(self) -> None:
@@ -176,38 +193,87 @@ class LocalEngine(Engine):
             raise Spa2vError(f"--workers {self.workers}: use 1 or more")
         self._pool: ProcessPoolExecutor | None = None
 
-    def run(self, items: Sequence[Any], stages: Sequence[Stage]) -> Iterator[tuple[int, Any]]:
+    def run(
+        self,
+        items: Sequence[Any],
+        stages: Sequence[Stage],
+        on_crash: CrashHandler | None = None,
+    ) -> Iterator[tuple[int, Any]]:
         if not items:
             return
         if self.workers == 1:  # no pool to start, nothing to pickle
             for index, item in enumerate(items):
                 yield index, run_stages(item, stages)
             return
+        n_workers = min(self.workers, len(items))
+        # A bounded window of submitted items keeps memory flat for very long lists.
+        window = 4 * self.workers
+        queue = deque(range(len(items)))  # not yet submitted
+        # When a worker dies, the pool is lost with every item in it, and which item
+        # killed it is unknown: those items run again one at a time, so that a death
+        # names its item; the batch then goes on at full width.
+        suspects: deque[int] = deque()
+        pending: dict[Future[Any], int] = {}
+        workers: dict[int, Any] = {}  # pid -> process, to read a dead worker's exit code
+        try:
+            while queue or suspects or pending:
+                if self._pool is None:
+                    self._pool = self._start_pool(n_workers)
+                if suspects:
+                    if not pending:
+                        index = suspects.popleft()
+                        pending[self._pool.submit(run_stages, items[index], tuple(stages))] = index
+                else:
+                    while queue and len(pending) < window:
+                        index = queue.popleft()
+                        pending[self._pool.submit(run_stages, items[index], tuple(stages))] = index
+                workers.update(getattr(self._pool, "_processes", None) or {})
+                done, _ = wait(pending, return_when=FIRST_COMPLETED)
+                lost: list[int] = []
+                for future in done:
+                    index = pending.pop(future)
+                    try:
+                        result = future.result()
+                    except BrokenProcessPool:
+                        lost.append(index)
+                        continue
+                    yield index, result
+                if not lost:
+                    continue
+                # The pool is broken: its other items fail too, once the pool says so
+                # (those that finished before the death keep their results).
+                wait(pending, timeout=30)
+                for future, index in pending.items():
+                    if future.done() and future.exception() is None:
+                        yield index, future.result()
+                    else:
+                        lost.append(index)
+                pending.clear()
+                for process in workers.values():  # the pool stops the others: reap all
+                    process.join(timeout=10)
+                reason = _death_reason(workers.values())
+                self.close()
+                workers.clear()
+                if reason is None:
+                    raise Spa2vError("the worker processes were stopped (SIGTERM or SIGINT)")
+                if on_crash is None:
+                    raise Spa2vError(f"a worker process died ({reason})")
+                if len(lost) == 1:  # alone in the pool: this item killed its worker
+                    yield lost[0], on_crash(items[lost[0]], reason)
+                else:
+                    suspects.extend(sorted(lost))
+        finally:
+            self.close()
+
+    def _start_pool(self, n_workers: int) -> ProcessPoolExecutor:
         import multiprocessing
 
-        n_workers = min(self.workers, len(items))
-        self._pool = ProcessPoolExecutor(
+        return ProcessPoolExecutor(
             max_workers=n_workers,
             mp_context=multiprocessing.get_context("spawn"),
             initializer=_worker_init,
             initargs=(max(1, available_cpus() // n_workers),),
         )
-        # A bounded window of submitted items keeps memory flat for very long lists.
-        window = 4 * self.workers
-        pending: dict[Future[Any], int] = {}
-        next_index = 0
-        try:
-            while next_index < len(items) or pending:
-                while next_index < len(items) and len(pending) < window:
-                    future = self._pool.submit(run_stages, items[next_index], tuple(stages))
-                    pending[future] = next_index
-                    next_index += 1
-                done, _ = wait(pending, return_when=FIRST_COMPLETED)
-                for future in done:
-                    index = pending.pop(future)
-                    yield index, future.result()
-        finally:
-            self.close()
 
     def close(self) -> None:
         pool, self._pool = self._pool, None
@@ -282,7 +348,12 @@ class RayEngine(Engine):
         context.print_on_execution_start = False
         self.workers = int(ray.cluster_resources().get("CPU", 1))
 
-    def run(self, items: Sequence[Any], stages: Sequence[Stage]) -> Iterator[tuple[int, Any]]:
+    def run(
+        self,
+        items: Sequence[Any],
+        stages: Sequence[Stage],
+        on_crash: CrashHandler | None = None,
+    ) -> Iterator[tuple[int, Any]]:
         import ray
 
         if not items:
@@ -364,6 +435,31 @@ class _StagesActor:
         packed = np.empty(len(out), dtype=object)
         packed[:] = out
         return {"index": batch["index"], "item": packed}
+
+
+def _death_reason(processes: Iterable[Any]) -> str | None:
+    """How a pool's worker died, from the exit codes of its processes: the first that
+    ended on its own (a broken pool stops the others with SIGTERM). None when they were
+    all stopped by SIGTERM or SIGINT: stopped from outside (the batch is being killed),
+    which no item caused.
+
+    >>> class Gone:
+    ...     def __init__(self, exitcode): self.exitcode = exitcode
+    >>> _death_reason([Gone(-15), Gone(-9)])
+    'killed by SIGKILL, which is often the out-of-memory killer'
+    >>> _death_reason([Gone(-15), Gone(-15)]) is None
+    True
+    """
+    stopped = (-signal.SIGTERM, -signal.SIGINT)
+    for code in (getattr(p, "exitcode", None) for p in processes):
+        if code is None or code == 0 or code in stopped:
+            continue
+        if code < 0:
+            name = signal.Signals(-code).name if -code in signal.valid_signals() else str(-code)
+            hint = ", which is often the out-of-memory killer" if -code == signal.SIGKILL else ""
+            return f"killed by {name}{hint}"
+        return f"exit code {code}"
+    return None
 
 
 def check_ray_address(address: str, timeout_s: float = RAY_CONNECT_TIMEOUT_S) -> None:

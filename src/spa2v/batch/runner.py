@@ -21,6 +21,7 @@ from typing import Any
 
 from spa2v.batch.clip import (
     ClipTask,
+    crashed,
     hear_stage,
     is_complete,
     make_task,
@@ -240,7 +241,7 @@ def run_batch(
         if on_start is not None:
             on_start(len(tasks), skipped)
         start = time.perf_counter()
-        for position, task in runner.run(tasks, clip_stages(options)):
+        for position, task in runner.run(tasks, clip_stages(options), on_crash=crashed):
             rows[tasks[position].index] = task.row
             done += 1
             if on_clip is not None:
