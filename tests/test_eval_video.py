@@ -16,9 +16,11 @@ import soundfile as sf
 
 pytest.importorskip("cv2")
 
+from spa2v.evaluation.sprites import SpriteFinder
 from spa2v.evaluation.video import evaluate_video
 from spa2v.interfaces.cli import main
 from spa2v.io.video import open_video
+from spa2v.planning.vsl import load_vsl
 from spa2v.rendering.video import write_mp4
 from spa2v.sim import simulate_static
 
@@ -73,6 +75,37 @@ def test_mirrored_picture_is_mirrored_and_dual_mono_cannot_tell(run_dir: Path) -
     assert result.spatial.verdict == "cannot tell"
     assert "mono" in result.spatial.reason
     assert result.adherence is not None and result.adherence.miou >= 0.9
+
+
+def test_labelled_boxes_and_subtitles_are_not_taken_for_sprites(
+    run_dir: Path, tmp_path: Path
+) -> None:
+    """The demo's look (boxes with labels, subtitles) on its instruments example: the
+    sprite finder tells the overlays are drawn and leaves them out, as drawn and
+    mirrored (with them taken for sprites: mIoU 0.24 and "unrelated")."""
+    import cv2
+
+    from spa2v.examples import EXAMPLES, example_path
+
+    wav = example_path(next(e for e in EXAMPLES if e.name == "instruments-left-right"))
+    labelled = tmp_path / "labelled.mp4"
+    assert main(["-q", "run", str(wav), "-o", str(labelled), "--overlay", "--subtitles"]) == 0
+    layout = tmp_path / "labelled.layout.json"
+    result = evaluate_video(labelled, layout=layout)
+    assert result.boxes_from == "animatic"
+    assert result.adherence is not None and result.adherence.miou >= 0.88  # 0.90 here
+    assert result.spatial.verdict == "agrees"
+    frames, fps = _frames(labelled)
+    mirrored = write_mp4((f[:, ::-1] for f in frames), fps, tmp_path / "m.mp4", audio_path=wav)
+    assert evaluate_video(mirrored, layout=layout).spatial.verdict == "mirrored"
+    finder = SpriteFinder(load_vsl(layout), frames[0].shape[1::-1], cv2)
+    finder.detect_overlays(frames[0])
+    assert finder.overlay and finder.subtitles and not finder.overlay_mirrored
+    # A plain render is not taken for a labelled one.
+    plain = _frames(run_dir / "left.mp4")[0][0]
+    finder = SpriteFinder(load_vsl(run_dir / "left.layout.json"), plain.shape[1::-1], cv2)
+    finder.detect_overlays(plain)
+    assert not (finder.overlay or finder.subtitles)
 
 
 def test_cli_eval_writes_report_and_plot(run_dir: Path, capsys: pytest.CaptureFixture) -> None:

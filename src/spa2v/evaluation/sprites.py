@@ -47,6 +47,10 @@ MAX_PIECE_GAP_PX = 4
 #: frame's pixels away from the layout's sprites (and their mirror images) matches the
 #: layout's background.
 ANIMATIC_MATCH_SHARE = 0.9
+#: The renderer's labelled boxes (or subtitle) are taken to be drawn in a video when at
+#: least this share of the pixels they would cover in its first frame differ from the
+#: background: about all of them when drawn, few when not (only where a sprite is).
+OVERLAY_SHARE = 0.5
 #: Histogram bins (hue, saturation) of the colour signature of a sprite or region.
 HIST_BINS = (18, 8)
 
@@ -74,6 +78,9 @@ class SpriteFinder:
         self.signatures = {i: self._signature(self.renderer.sprite(i)) for i in self.ids}
         self.class_names = self._shared_classes()
         self.sprites = {i: self.renderer.sprite(i).convert("RGBA") for i in self.ids}
+        #: Whether the video shows the labelled boxes / the subtitles, and mirrored
+        #: (:meth:`detect_overlays`); their pixels are then not taken for sprites.
+        self.overlay = self.subtitles = self.overlay_mirrored = False
 
     def _shared_classes(self) -> dict[int, str]:
         """Each object's class name: one per object, shared by objects whose sprites
@@ -118,6 +125,36 @@ class SpriteFinder:
             for sprite, shape in ((drawn, opaque), (drawn[:, ::-1], opaque[:, ::-1]))
         )
 
+    def detect_overlays(self, frame: np.ndarray) -> None:
+        """Tell from ``frame`` (the video's first) whether it was rendered with the
+        labelled boxes (``spa2v render --overlay``) and with subtitles, as drawn or
+        mirrored; :meth:`find` then leaves their pixels out (a box outline around a
+        sprite, or a label above it, would otherwise widen the sprite's box)."""
+        foreground = self._foreground(frame)
+        found = {}
+        for kind in ("overlay", "subtitles"):
+            footprint = self.renderer.overlay_footprint(
+                0.0, overlay=kind == "overlay", subtitles=kind == "subtitles"
+            )
+            if footprint.any():
+                shares = [float(foreground[f].mean()) for f in (footprint, footprint[:, ::-1])]
+                found[kind] = (max(shares) >= OVERLAY_SHARE, shares[1] > shares[0])
+        self.overlay = found.get("overlay", (False, False))[0]
+        self.subtitles = found.get("subtitles", (False, False))[0]
+        # Mirrored when the drawn overlays say so (subtitles centred tell little).
+        drawn = [mirrored for present, mirrored in found.values() if present]
+        self.overlay_mirrored = bool(drawn) and drawn[0]
+
+    def _overlay_mask(self, t: float) -> np.ndarray | None:
+        """The pixels the video's overlays cover at ``t`` (one pixel wider, for the
+        colour bleed of 4:2:0 video), or None without overlays."""
+        if not (self.overlay or self.subtitles):
+            return None
+        footprint = self.renderer.overlay_footprint(t, self.overlay, self.subtitles)
+        if self.overlay_mirrored:
+            footprint = footprint[:, ::-1]
+        return self.cv2.dilate(footprint.astype(np.uint8), np.ones((3, 3), np.uint8)) > 0
+
     def looks_like_animatic(self, frame: np.ndarray) -> bool:
         """Whether ``frame`` (the video's first) is this layout's animatic, as drawn or
         mirrored: the pixels where no sprite would be at t = 0 (in either picture) show
@@ -128,6 +165,9 @@ class SpriteFinder:
             rows = slice(int(y0 * height), int(np.ceil(y1 * height)))
             for a, b in ((x0, x1), (1.0 - x1, 1.0 - x0)):
                 free[rows, int(a * width) : int(np.ceil(b * width))] = False
+        overlays = self._overlay_mask(0.0)
+        if overlays is not None:
+            free &= ~overlays
         background = ~self._foreground(frame)
         if free.mean() < 0.1:  # sprites everywhere: the whole frame decides
             return bool(background.mean() >= 0.5)
@@ -144,12 +184,16 @@ class SpriteFinder:
     def _foreground(self, frame: np.ndarray) -> np.ndarray:
         return self._difference(frame) > FOREGROUND_DIFF
 
-    def find(self, frame: np.ndarray) -> list[Detection]:
+    def find(self, frame: np.ndarray, t: float | None = None) -> list[Detection]:
         """The objects' sprites in one RGB frame, as detections named after the objects
         (``class_name`` is ``"<name>#<id>"``, or ``"<name>#<id>+<id>"`` for objects
-        drawn with one sprite; score 1)."""
+        drawn with one sprite; score 1). ``t``, the frame's time in seconds, places the
+        overlays :meth:`detect_overlays` found, to leave them out."""
         cv2 = self.cv2
         difference = self._difference(frame)
+        overlays = None if t is None else self._overlay_mask(t)
+        if overlays is not None:
+            difference[overlays] = 0
         sure = (difference > FOREGROUND_DIFF).astype(np.uint8)
         # Hysteresis (as Canny's): weaker differences count where they connect to sure
         # ones: soft edges, and parts drawn in colours near the background's (a drum's
@@ -199,6 +243,8 @@ class SpriteFinder:
                 if _gap(rects[nearest], piece) <= MAX_PIECE_GAP_PX:
                     rects[nearest] = _union(rects[nearest], piece)
         self._split_touching(rects, {i: r for r, i in owner.items()}, labels, mask, sure)
+        if overlays is not None:  # a box outline hides the sprite's edge under it
+            rects = {i: _through_overlays(rect, overlays) for i, rect in rects.items()}
         height, width = mask.shape
         return [
             Detection(
@@ -278,6 +324,38 @@ def _extent(region: np.ndarray, edge: np.ndarray, x0: int, y0: int) -> tuple[int
     if ys.size == 0:
         ys, xs = np.nonzero(region)
     return x0 + int(xs.min()), y0 + int(ys.min()), x0 + int(xs.max()) + 1, y0 + int(ys.max()) + 1
+
+
+def _through_overlays(
+    rect: tuple[int, int, int, int], overlays: np.ndarray
+) -> tuple[int, int, int, int]:
+    """``rect`` with each edge moved out across the overlay pixels right outside it (a
+    box outline drawn over the sprite's border, 2-3 px): the sprite goes on under them.
+
+    >>> band = np.zeros((10, 10), bool); band[7:9, :] = True
+    >>> _through_overlays((2, 2, 6, 7), band)
+    (2, 2, 6, 9)
+    """
+    height, width = overlays.shape
+    x0, y0, x1, y1 = rect
+
+    def covered(rows: slice, cols: slice) -> bool:
+        part = overlays[rows, cols]
+        return part.size > 0 and float(part.mean()) >= 0.5
+
+    for _ in range(MAX_PIECE_GAP_PX):  # a band a few pixels wide, not a whole tag
+        moved = False
+        if y1 < height and covered(slice(y1, y1 + 1), slice(x0, x1)):
+            y1, moved = y1 + 1, True
+        if y0 > 0 and covered(slice(y0 - 1, y0), slice(x0, x1)):
+            y0, moved = y0 - 1, True
+        if x1 < width and covered(slice(y0, y1), slice(x1, x1 + 1)):
+            x1, moved = x1 + 1, True
+        if x0 > 0 and covered(slice(y0, y1), slice(x0 - 1, x0)):
+            x0, moved = x0 - 1, True
+        if not moved:
+            break
+    return x0, y0, x1, y1
 
 
 def _union(a: tuple[int, ...], b: tuple[int, ...]) -> tuple[int, int, int, int]:

@@ -219,11 +219,19 @@ def evaluate_video(
     finder: SpriteFinder | None = None
     if vsl is not None and boxes != "detector":
         finder = SpriteFinder(vsl, (reader.width, reader.height), cv2)
+        finder.detect_overlays(first)
         if boxes == "auto" and not finder.looks_like_animatic(first):
             finder = None
     elif boxes == "animatic":
         raise LayoutError("--boxes animatic needs the layout the video was rendered from")
-    detect = finder.find if finder is not None else Detector(threads=threads).detect
+    detect: Callable[[np.ndarray, float], list[Detection]]
+    if finder is not None:
+        detect = finder.find
+    else:
+        detector = Detector(threads=threads)
+
+        def detect(frame: np.ndarray, t: float) -> list[Detection]:
+            return detector.detect(frame)
 
     if detect_fps is None:
         detect_fps = DEFAULT_DETECT_FPS["animatic" if finder is not None else "detector"]
@@ -236,7 +244,7 @@ def evaluate_video(
     for frame in _chain(first, frames):
         meter.add(frame)
         if count % stride == 0:
-            detections.append(detect(frame))
+            detections.append(detect(frame, count / reader.fps))
             times.append(count / reader.fps)
         count += 1
         if progress is not None and (count % 8 == 0 or count == total):

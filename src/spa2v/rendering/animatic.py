@@ -153,6 +153,20 @@ class AnimaticRenderer:
         for i in range(count):
             yield self.render_frame(i / fps)
 
+    def overlay_footprint(self, t: float, overlay: bool, subtitles: bool) -> np.ndarray:
+        """The pixels that the labelled boxes (``overlay``) and the subtitle cover at
+        ``t``, as an ``(height, width)`` bool array: what a video evaluation must not
+        take for a sprite."""
+        drawn = []
+        for shade in (0, 255):  # black ink on black, or white on white, would not show
+            frame = Image.new("RGB", (self.width, self.height), (shade, shade, shade))
+            if overlay:
+                self._draw_overlay(frame, self.vsl.boxes_at(t))
+            if subtitles:
+                self._draw_subtitle(frame, self._caption_at(t))
+            drawn.append(np.asarray(frame) != shade)
+        return np.asarray(drawn[0].any(axis=2) | drawn[1].any(axis=2))
+
     def _pixel_box(self, object_id: int, box: tuple[float, ...]) -> tuple[float, ...]:
         """The box in pixels, extended beyond a frame edge that clips it to the object's
         natural width, so that the sprite slides out of view instead of being squeezed
