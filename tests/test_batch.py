@@ -19,7 +19,7 @@ from spa2v.api import RunOptions
 from spa2v.batch.inputs import collect_inputs, read_manifest
 from spa2v.batch.results import COLUMNS, read_results_csv
 from spa2v.batch.runner import BATCH_FILE, failed_exit_code, run_batch
-from spa2v.errors import OutputError
+from spa2v.errors import OutputError, Spa2vError
 from spa2v.interfaces.cli import main
 from spa2v.sim.scene import simulate_pass, simulate_static
 
@@ -241,17 +241,26 @@ def _die_on_three(item: int) -> int:
     return 10 * item
 
 
-def test_a_worker_that_dies_fails_only_its_own_item():
-    from spa2v.batch.engine import Stage, make_engine
+@pytest.mark.parametrize("engine_name", ["local", "ray"])
+def test_a_worker_that_dies_fails_only_its_own_item(engine_name, monkeypatch):
+    from spa2v.batch.engine import RAY_DEATH, Stage, make_engine
 
-    with make_engine("local", workers=2) as engine:
-        got = dict(
-            engine.run(list(range(10)), [Stage("die", _die_on_three)], on_crash=lambda i, why: why)
+    if engine_name == "ray":
+        pytest.importorskip("ray")
+        # The local Ray instance's workers import this module to run its stage.
+        here = str(Path(__file__).parent)
+        monkeypatch.setenv("PYTHONPATH", os.pathsep.join([here, os.environ.get("PYTHONPATH", "")]))
+    stage = Stage("die", _die_on_three)
+    with make_engine(engine_name, workers=2) as engine:
+        got = dict(engine.run(list(range(10)), [stage], on_crash=lambda i, why: why))
+        assert got.pop(3) == (
+            "killed by SIGKILL, which is often the out-of-memory killer"
+            if engine_name == "local"
+            else RAY_DEATH
         )
-    assert got.pop(3) == "killed by SIGKILL, which is often the out-of-memory killer"
-    assert got == {k: 10 * k for k in range(10) if k != 3}
-    with make_engine("local", workers=2) as engine, pytest.raises(Exception, match="died"):
-        list(engine.run(list(range(10)), [Stage("die", _die_on_three)]))  # no handler: stop
+        assert got == {k: 10 * k for k in range(10) if k != 3}
+        with pytest.raises(Spa2vError, match="died"):  # no handler: the run stops
+            list(engine.run(list(range(10)), [stage]))
 
 
 def _children(pid: int) -> list[int]:

@@ -40,6 +40,8 @@ ENGINES = ("local", "ray")
 
 #: Default Ray cluster port (``ray start --head`` listens there).
 RAY_DEFAULT_PORT = 6379
+#: Why a clip failed when the Ray actor running it died (Ray does not tell how).
+RAY_DEATH = "its Ray actor died: a crash in a native library, or the out-of-memory killer"
 #: Seconds to wait for a Ray cluster's address to answer before giving up.
 RAY_CONNECT_TIMEOUT_S = 10.0
 
@@ -356,44 +358,84 @@ class RayEngine(Engine):
     ) -> Iterator[tuple[int, Any]]:
         import ray
 
-        if not items:
-            return
+        # A dead actor loses the items it held, and Ray Data does not say which they
+        # were: with ``on_crash``, the pipeline goes on without them (errored blocks are
+        # tolerated) and they run again in a new pipeline, one at a time once a pass
+        # makes no progress, so that a death names its item.
+        pending = list(range(len(items)))
+        alone = False
+        while pending:
+            returned: set[int] = set()
+            for group in [[i] for i in pending] if alone else [pending]:
+                try:
+                    for index, result in self._run_pass(items, group, stages, on_crash):
+                        returned.add(index)
+                        yield index, result
+                except ray.exceptions.RayActorError as exc:
+                    first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                    raise Spa2vError(f"a Ray worker died: {first}") from None
+            missing = [i for i in pending if i not in returned]
+            if missing and alone and on_crash is not None:
+                for index in missing:
+                    yield index, on_crash(items[index], RAY_DEATH)
+                return
+            alone = len(missing) == len(pending)
+            pending = missing
+
+    def _run_pass(
+        self,
+        items: Sequence[Any],
+        indices: Sequence[int],
+        stages: Sequence[Stage],
+        on_crash: CrashHandler | None,
+    ) -> Iterator[tuple[int, Any]]:
+        """One Ray Data pipeline over ``items[indices]``; with ``on_crash``, the items
+        of an actor that dies are left out instead of ending the pipeline."""
         import logging
 
+        import ray
+
         logging.getLogger("ray.data").setLevel(logging.ERROR)
-        rows = [{"index": i, "item": pickle.dumps(item)} for i, item in enumerate(items)]
-        dataset: ray.data.Dataset = ray.data.from_items(
-            rows, override_num_blocks=min(len(rows), 1000)
-        )
-        for group in stage_groups(stages):
-            resources: dict[str, Any]
-            if group[0].gpu:
-                resources = {"num_gpus": self.gpus_per_actor, "concurrency": self.gpu_actors}
-            else:
-                # Actors rather than tasks: the pool starts, imports spa2v and loads the
-                # models while the first items are handed out, and each actor is sent
-                # its next item before it finishes the current one. Tasks paid a new
-                # worker's start-up for the first items and a pause between items.
-                resources = {"num_cpus": 1, "concurrency": min(self.workers, len(items))}
-            if self._started:
-                # A local instance loses no node, so restarting an actor could only
-                # redo a crash; and Ray warns on every run, in a line of its log on the
-                # terminal, that the actors of a pool it may restart keep their
-                # arguments in its object store. (Ray Data has no named parameter for
-                # this yet and flags the keyword as deprecated: hence the filter, and
-                # the upper bound of the ``ray`` extra.)
+        rows = [{"index": i, "item": pickle.dumps(items[i])} for i in indices]
+        context = ray.data.DataContext.get_current()
+        tolerated = context.max_errored_blocks
+        context.max_errored_blocks = -1 if on_crash is not None else 0
+        try:
+            dataset: ray.data.Dataset = ray.data.from_items(
+                rows, override_num_blocks=min(len(rows), 1000)
+            )
+            for group in stage_groups(stages):
+                resources: dict[str, Any]
+                if group[0].gpu:
+                    resources = {"num_gpus": self.gpus_per_actor, "concurrency": self.gpu_actors}
+                else:
+                    # Actors rather than tasks: the pool starts, imports spa2v and loads
+                    # the models while the first items are handed out, and each actor
+                    # is sent its next item before it finishes the current one. Tasks
+                    # paid a new worker's start-up for the first items and a pause
+                    # between items.
+                    resources = {"num_cpus": 1, "concurrency": min(self.workers, len(rows))}
+                # Not restarted: a restarted actor would be handed the item that killed
+                # it again (a deterministic crash would loop); a new pass runs what a
+                # dead actor held. This also spares the warning Ray logs on every run
+                # that the actors of a pool it may restart keep their arguments in its
+                # object store. (Ray Data has no named parameter for this yet and flags
+                # the keyword as deprecated: hence the filter, and the upper bound of
+                # the ``ray`` extra.)
                 resources["max_restarts"] = 0
-            with warnings.catch_warnings():
-                warnings.filterwarnings("ignore", message=".*ray_remote_args.*deprecated")
-                dataset = dataset.map_batches(
-                    _StagesActor,
-                    fn_constructor_args=(tuple(group),),
-                    batch_size=1,
-                    batch_format="numpy",
-                    **resources,
-                )
-        for row in dataset.iter_rows():
-            yield int(row["index"]), pickle.loads(row["item"])
+                with warnings.catch_warnings():
+                    warnings.filterwarnings("ignore", message=".*ray_remote_args.*deprecated")
+                    dataset = dataset.map_batches(
+                        _StagesActor,
+                        fn_constructor_args=(tuple(group),),
+                        batch_size=1,
+                        batch_format="numpy",
+                        **resources,
+                    )
+            for row in dataset.iter_rows():
+                yield int(row["index"]), pickle.loads(row["item"])
+        finally:
+            context.max_errored_blocks = tolerated
 
     def close(self) -> None:
         if self._started:
