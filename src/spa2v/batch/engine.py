@@ -90,8 +90,8 @@ class Engine:
 
         ``on_crash(item, reason)`` gives the result of an item whose worker process died
         under it (a crash in a native library, the out-of-memory killer); the run goes
-        on. Without it such a death stops the run. Engines that cannot tell which item
-        killed a worker stop the run either way.
+        on. Without it such a death stops the run. (The local engine with one worker
+        runs the items in this process: a death there ends everything.)
         """
         raise NotImplementedError
 
