@@ -31,13 +31,10 @@ from spa2v.io.audio import read_audio
 #: core; CRF 23 is x264's default quality.
 X264_OPTIONS = {"preset": "veryfast", "crf": "23"}
 AAC_BIT_RATE = 160_000
-#: FFmpeg's AAC encoder without intensity stereo, which codes the upper bands of the two
-#: channels as one plus a level, throwing away the time differences there that spatial
-#: hearing reads. Heard azimuth per confident frame, a recording against its MP4's sound
-#: track (63 stereo clips of the simulated benchmark's seed 1): |difference| mean 0.42,
-#: 95th percentile 1.2 deg (with intensity stereo, FFmpeg's default: 0.45 / 1.4; the
-#: quicker "fast" coder: 1.42 / 4.7, and 0.52 / 2.1 without intensity stereo).
-AAC_OPTIONS = {"aac_is": "0"}
+#: FFmpeg's AAC encoder as it comes (the "twoloop" coder, intensity stereo on): its
+#: quicker "fast" coder moved the heard direction of the sound track too much, and
+#: turning intensity stereo off changed nothing that mattered (docs/rendering.md).
+AAC_OPTIONS: dict[str, str] = {}
 _AUDIO_CHUNK = 4096  # samples per AudioFrame handed to the encoder
 _RESAMPLE_CHUNK = 1 << 16  # samples per AudioFrame handed to the resampler
 #: Sample rates the AAC encoder takes (MPEG-4 sampling frequency index).
