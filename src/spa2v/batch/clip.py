@@ -117,7 +117,6 @@ def hear_stage(task: ClipTask) -> ClipTask:
 
     def step(task: ClipTask, clock: _Clock) -> None:
         Path(task.out_dir).mkdir(parents=True, exist_ok=True)
-        remove_work_folders(task)  # of an attempt whose worker died
         task.work_dir = tempfile.mkdtemp(prefix=f".{task.clip_id}.part-", dir=task.out_dir)
         task.cues, plot, task.signal = run_hear_step(task.input, _paths(task), task.options, clock)
         task.plot = None if plot is None else str(plot)
@@ -192,17 +191,10 @@ def finish(task: ClipTask) -> ClipTask:
     return task
 
 
-def remove_work_folders(task: ClipTask) -> None:
-    """Remove the clip's work folders (only one worker runs a clip at a time)."""
-    for stale in Path(task.out_dir).glob(f".{task.clip_id}.part-*"):
-        shutil.rmtree(stale, ignore_errors=True)
-
-
 def crashed(task: ClipTask, reason: str) -> ClipTask:
     """A clip whose worker process died while running it (a crash in a native library,
-    the out-of-memory killer): a failed row, and its work folder, which the worker
-    could not remove, is removed."""
-    remove_work_folders(task)
+    the out-of-memory killer): a failed row. The work folder the worker left is removed
+    with the others at the end of the batch."""
     task.work_dir = None
     task.error = f"the worker process running this clip died ({reason})"
     return finish(task)

@@ -375,7 +375,9 @@ class RayEngine(Engine):
                     first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
                     raise Spa2vError(f"a Ray worker died: {first}") from None
             missing = [i for i in pending if i not in returned]
-            if missing and alone and on_crash is not None:
+            if missing and alone:  # each ran alone: each missing one killed its actor
+                if on_crash is None:
+                    raise Spa2vError(f"a Ray worker died ({RAY_DEATH})")
                 for index in missing:
                     yield index, on_crash(items[index], RAY_DEATH)
                 return

@@ -133,7 +133,14 @@ def start_out_dir(out_dir: Path, options: Any) -> None:
     write_text_atomic(
         marker, json.dumps({"schema": BATCH_SCHEMA, "options": record}, indent=1, sort_keys=True)
     )
-    for stale in out_dir.glob(".*.part-*"):  # work folders of clips a killed batch ran
+    remove_work_folders(out_dir)  # of clips a killed batch ran
+
+
+def remove_work_folders(out_dir: Path) -> None:
+    """Remove the clips' work folders: left by a killed batch, or by a worker that died
+    under a clip (the clip ran again, or failed, in a folder of its own). Called when no
+    clip is running: before the batch and after it."""
+    for stale in out_dir.glob(".*.part-*"):
         if stale.is_dir():
             shutil.rmtree(stale, ignore_errors=True)
 
@@ -246,6 +253,7 @@ def run_batch(
             done += 1
             if on_clip is not None:
                 on_clip(task.row, done, len(tasks))
+    remove_work_folders(out)
     finished = [row for row in rows if row is not None]
     summary = BatchSummary(
         out_dir=out,
