@@ -91,7 +91,8 @@ class Engine:
         ``on_crash(item, reason)`` gives the result of an item whose worker process died
         under it (a crash in a native library, the out-of-memory killer); the run goes
         on. Without it such a death stops the run. (The local engine with one worker
-        runs the items in this process: a death there ends everything.)
+        and no handler runs the items in this process, where a death ends everything;
+        with a handler, its one worker is a process of its own.)
         """
         raise NotImplementedError
 
@@ -185,7 +186,10 @@ def _worker_init(threads: int = 0) -> None:
 class LocalEngine(Engine):
     """A pool of ``workers`` processes on this machine (started with ``spawn``, so each
     imports spa2v and loads its models once; each worker's BLAS/OpenMP threads are its
-    share of the CPUs). One worker runs in this process."""
+    share of the CPUs). One worker runs in this process, unless the run is given a
+    crash handler: then it is a process too, so that a crash under one item (a native
+    library's segfault, the out-of-memory killer) fails that item only, at the cost of
+    one process start."""
 
     name = "local"
 
@@ -203,7 +207,7 @@ class LocalEngine(Engine):
     ) -> Iterator[tuple[int, Any]]:
         if not items:
             return
-        if self.workers == 1:  # no pool to start, nothing to pickle
+        if self.workers == 1 and on_crash is None:  # no pool to start, nothing to pickle
             for index, item in enumerate(items):
                 yield index, run_stages(item, stages)
             return

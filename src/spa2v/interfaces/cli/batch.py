@@ -119,7 +119,9 @@ def add_engine_arguments(
         type=number(int, 1, 4096),
         default=None,
         metavar="N",
-        help="local: worker processes, 1 = this process; ray without --address: CPUs of "
+        help="local: worker processes (with 1, spa2v bench runs its clips in this "
+        "process); ray without "
+        "--address: CPUs of "
         f"the local Ray instance (default: {default_workers}; e.g. --workers 4)",
     )
     group.add_argument(
