@@ -120,9 +120,8 @@ def add_engine_arguments(
         default=None,
         metavar="N",
         help="local: worker processes (with 1, spa2v bench runs its clips in this "
-        "process); ray without "
-        "--address: CPUs of "
-        f"the local Ray instance (default: {default_workers}; e.g. --workers 4)",
+        "process); ray without --address: CPUs of the local Ray instance "
+        f"(default: {default_workers}; e.g. --workers 4)",
     )
     group.add_argument(
         "--address",
