@@ -185,11 +185,10 @@ def judge_clip(spec: Any, folder: Path, lateral_only: bool) -> dict[str, Any] | 
         return None
     vsl = load_vsl(folder / "clip.vsl.json")
     wav = folder / "clip.wav"
-    # An MP4 carries FOA as a stereo listening downmix (two virtual cardioids), whose
-    # level differences read as strongly panned stereo: judge FOA clips against the
-    # recording itself, as `spa2v eval VIDEO --audio REC` does.
-    # Other clips are heard as the kind they were planned with, as `spa2v run --eval`
-    # does (:func:`spa2v.api.muxed_kind`).
+    # As `spa2v run --eval` judges (:func:`spa2v.api.judged_sound`): FOA clips against
+    # the recording itself (an MP4 carries FOA as a stereo listening downmix, whose level
+    # differences read as strongly panned stereo), other clips' own sound track heard
+    # as the kind they were planned with.
     foa = facts["layout"] == "foa"
     sound = wav if foa else None
     kind = None if foa else facts["layout"]

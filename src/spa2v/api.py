@@ -435,7 +435,7 @@ def run_options(
         run_render_step(vsl, audio_path, tmp, options, progress, signal=signal)
         if options.evaluate:
             evaluation = run_eval_step(
-                vsl, tmp, progress, video_name=paths["video"], audio_layout=muxed_kind(cues)
+                vsl, tmp, judged_sound(audio_path, cues, options), progress, paths["video"]
             )
     plot_path = paths["cue plot"] if plot_path is not None else None
     result = RunResult(
@@ -533,34 +533,42 @@ def run_render_step(
 def run_eval_step(
     vsl: VSL,
     paths: Mapping[str, Path],
+    sound: Mapping[str, Any],
     progress: ProgressCallback | None = None,
     video_name: PathLike | None = None,
-    audio_layout: str | None = None,
 ) -> Any:
-    """Judge the rendered video against its layout and its own (muxed) sound, as a
-    viewer hears it; write the report as ``paths["evaluation"]`` and return it.
-    ``video_name``: the name the report gives the video (when ``paths`` are temporary);
-    ``audio_layout``: the kind of its sound (:func:`muxed_kind`), None to tell it again."""
-    evaluation = evaluate_video_file(
-        paths["video"], layout=vsl, progress=progress, audio_layout=audio_layout
-    )
+    """Judge the rendered video against its layout and ``sound`` (:func:`judged_sound`);
+    write the report as ``paths["evaluation"]`` and return it. ``video_name``: the name
+    the report gives the video (when ``paths`` are temporary)."""
+    evaluation = evaluate_video_file(paths["video"], layout=vsl, progress=progress, **sound)
     if video_name is not None:
         evaluation.video = str(video_name)
     evaluation.save(paths["evaluation"])
     return evaluation
 
 
-def muxed_kind(cues: Cues) -> str | None:
-    """The channel kind the rendered video's sound track has: the kind the recording was
-    heard as (given, or told from its full-band channels), so the judge hears the muxed
-    track the way the layout was planned, instead of telling the kind again from a
-    lossy-coded copy. None for first-order ambisonics, which the video carries as a
-    stereo listening downmix (:func:`spa2v.rendering.video.mux_audio`).
+def judged_sound(recording: PathLike, cues: Cues, options: RunOptions) -> dict[str, Any]:
+    """What ``--eval`` judges a rendered video's picture against, as keyword arguments of
+    :func:`spa2v.evaluation.video.evaluate_video`: its own sound track, as a viewer hears
+    it, heard the way the layout was planned (the kind the recording was heard as,
+    instead of telling it again from a lossy-coded copy, and the same microphone
+    spacing). For first-order ambisonics, the recording itself with the same view: the
+    video carries FOA as a stereo listening downmix
+    (:func:`spa2v.rendering.video.mux_audio`), whose level differences are not FOA's
+    directions.
 
-    >>> muxed_kind(Cues(duration_s=1.0, sr=16000, layout="spaced", hop_s=0.025, sources=[]))
-    'spaced'
+    >>> cues = Cues(duration_s=1.0, sr=16000, layout="spaced", hop_s=0.025, sources=[])
+    >>> judged_sound("a.wav", cues, RunOptions(mic_spacing_m=0.3))
+    {'audio_path': None, 'audio_layout': 'spaced', 'mic_spacing_m': 0.3, 'yaw_deg': 0.0}
+    >>> cues.layout = "foa"
+    >>> judged_sound("a.wav", cues, RunOptions(yaw_deg=90.0))["audio_path"]
+    'a.wav'
     """
-    return cues.layout if cues.layout in ("mono", *STEREO_LAYOUTS) else None
+    hearing = {"mic_spacing_m": options.mic_spacing_m, "yaw_deg": options.yaw_deg}
+    if cues.layout == "foa":
+        return {"audio_path": recording, "audio_layout": "foa", **hearing}
+    kind = cues.layout if cues.layout in ("mono", *STEREO_LAYOUTS) else None
+    return {"audio_path": None, "audio_layout": kind, **hearing}
 
 
 def check_evaluation_available() -> None:
@@ -582,9 +590,13 @@ def evaluate(
     progress: ProgressCallback | None = None,
     max_duration_s: float | None = DEFAULT_MAX_DURATION_S,
     audio_layout: str | None = None,
+    mic_spacing_m: float | None = None,
+    yaw_deg: float = 0.0,
 ) -> Any:
     """Judge a video: layout adherence (with a layout), AV-Align and spatial agreement of
     the picture with where its sound comes from; needs ``pip install 'spa2v[eval]'``.
+    ``audio_layout``, ``mic_spacing_m`` and ``yaw_deg``: how to hear the sound, as
+    :func:`run` takes them.
 
     Returns a :class:`spa2v.evaluation.video.VideoEvaluation`; ``report_path`` (JSON) and
     ``plot_path`` (PNG) also write it. See ``docs/evaluation.md``.
@@ -606,6 +618,8 @@ def evaluate(
         progress=progress,
         max_duration_s=max_duration_s,
         audio_layout=audio_layout,
+        mic_spacing_m=mic_spacing_m,
+        yaw_deg=yaw_deg,
     )
     if report_path is not None:
         result.save(report_path)

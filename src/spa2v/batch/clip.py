@@ -137,13 +137,14 @@ def plan_stage(task: ClipTask) -> ClipTask:
 def render_stage(task: ClipTask) -> ClipTask:
     """Render the video and storyboard (and with ``options.evaluate`` judge the video,
     timed as "eval"), then publish the clip (see the module doc)."""
-    from spa2v.api import muxed_kind, run_eval_step, run_render_step
+    from spa2v.api import judged_sound, run_eval_step, run_render_step
 
     def step(task: ClipTask, clock: _Clock) -> None:
         run_render_step(task.vsl, task.input, _paths(task), task.options, clock, signal=task.signal)
         if getattr(task.options, "evaluate", False):
             clock("eval")
-            evaluation = run_eval_step(task.vsl, _paths(task), audio_layout=muxed_kind(task.cues))
+            sound = judged_sound(task.input, task.cues, task.options)
+            evaluation = run_eval_step(task.vsl, _paths(task), sound)
             task.evaluation = evaluation.figures()
 
     return finish(_guarded(step, task))

@@ -166,6 +166,8 @@ def evaluate_video(
     progress: ProgressCallback | None = None,
     max_duration_s: float | None = DEFAULT_MAX_DURATION_S,
     audio_layout: str | None = None,
+    mic_spacing_m: float | None = None,
+    yaw_deg: float = 0.0,
 ) -> VideoEvaluation:
     """Evaluate a video (see the module docstring).
 
@@ -195,6 +197,10 @@ def evaluate_video(
         ``spa2v run --layout``): hear it as that kind instead of telling it from the
         channels. Give the kind the layout was planned with, so the sound is heard the
         same way twice.
+    mic_spacing_m, yaw_deg : float
+        How the sound is heard, as for :func:`spa2v.hearing.extract.hear`: the spacing of
+        a spaced pair, the view's direction in first-order ambisonics. Give the values
+        the layout was planned with.
 
     Raises
     ------
@@ -264,7 +270,7 @@ def evaluate_video(
         spatial = cannot_tell("the sound is mono or dual-mono (left = right): no direction")
     else:
         _report(progress, "hear")
-        cues = _hear(signal)
+        cues = _hear(signal, mic_spacing_m, yaw_deg)
         spatial = measure_agreement(cues, tracks, times_s, _class_of(vsl, finder, cues))
     return VideoEvaluation(
         video=str(reader.path),
@@ -355,10 +361,10 @@ def _av_align(signal: Signal | None, note: str, flow: np.ndarray, fps: float) ->
     return AVAlign(score, reason, onsets, peaks, flow.tolist())
 
 
-def _hear(signal: Signal) -> Cues:
+def _hear(signal: Signal, mic_spacing_m: float | None, yaw_deg: float) -> Cues:
     from spa2v.hearing.labelled import hear_labelled
 
-    return hear_labelled(signal)
+    return hear_labelled(signal, mic_spacing_m=mic_spacing_m, yaw_deg=yaw_deg)
 
 
 def _class_of(

@@ -9,7 +9,12 @@ from rich.console import Console
 from rich.markup import escape
 
 from spa2v.interfaces.cli._common import number
-from spa2v.interfaces.cli.cues import LAYOUT_CHOICES, add_max_duration_argument
+from spa2v.interfaces.cli.cues import (
+    LAYOUT_CHOICES,
+    add_direction_arguments,
+    add_max_duration_argument,
+    direction_kwargs,
+)
 from spa2v.interfaces.cli.render import progress_reporter
 
 NAME = "eval"
@@ -30,6 +35,8 @@ examples:
   spa2v eval street.mp4 --layout street.layout.json -o street.eval.json --plot street.eval.png
   spa2v eval silent.mp4 --audio street.wav               # judge against a separate sound
   spa2v eval concert.mp4 --audio-layout binaural         # the sound is a dummy-head recording
+  spa2v eval phone.mp4 --audio-layout spaced --mic-spacing 0.12   # a phone's microphones
+  spa2v eval pano.mp4 --audio pano.ambix.wav --yaw 90     # a 360 camera's FOA, view turned left
   spa2v eval street.mp4 --layout street.layout.json --boxes detector --detect-fps 8
 """
 
@@ -76,6 +83,7 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="look for objects N times per second (default: 8 in animatics, 2 with the "
         "detector), e.g. --detect-fps 4",
     )
+    add_direction_arguments(parser)
     add_max_duration_argument(parser)
 
 
@@ -95,6 +103,7 @@ def run(args: argparse.Namespace) -> int:
             progress=progress,
             max_duration_s=args.max_duration_s or None,
             audio_layout=None if args.audio_layout == "auto" else args.audio_layout,
+            **direction_kwargs(args),
         )
     print_evaluation(result, quiet=quiet)
     console = Console(highlight=False, soft_wrap=True)
