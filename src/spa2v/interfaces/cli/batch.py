@@ -181,10 +181,11 @@ def print_batch_summary(summary: Any, console: Console, quiet: bool = False) -> 
         err.print(f"... and {len(summary.failed) - 20} more (see the results table)")
     if not quiet:
         skipped = f", {summary.skipped} already done" if summary.skipped else ""
+        workers = f"{summary.workers} worker{'s' if summary.workers != 1 else ''}"
         console.print(
             f"{len(summary.rows)} clips: {ok} ok, {len(summary.failed)} failed{skipped}; "
             f"{ran} run in {summary.seconds:.1f} s ({rate:.2f} clips/s, {summary.engine} "
-            f"engine, {summary.workers} workers)"
+            f"engine, {workers})"
         )
     for path in summary.tables.values():
         console.print(escape(str(path)))
