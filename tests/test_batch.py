@@ -16,8 +16,8 @@ import pytest
 import soundfile as sf
 
 from spa2v.api import RunOptions
-from spa2v.batch.inputs import collect_inputs, read_manifest
-from spa2v.batch.results import COLUMNS, read_results_csv
+from spa2v.batch.inputs import collect_inputs, parse_overrides, read_manifest
+from spa2v.batch.results import COLUMNS, CSV_NAME, PARQUET_NAME, read_results_csv
 from spa2v.batch.runner import BATCH_FILE, failed_exit_code, run_batch
 from spa2v.errors import OutputError, Spa2vError
 from spa2v.interfaces.cli import main
@@ -360,6 +360,66 @@ def test_inputs_from_folders_globs_and_manifests(tmp_path):
     assert rows[2].error.endswith("nope.wav: file not found")
     deduped = collect_inputs([str(manifest)])
     assert "already used" in deduped[3].error
+
+
+def test_manifest_rows_with_bytes_not_utf8_or_huge_cells_fail_alone(tmp_path):
+    (tmp_path / "a.wav").write_bytes(b"x")
+    csv_manifest = tmp_path / "m.csv"
+    csv_manifest.write_bytes(
+        b"\xef\xbb\xbfinput,id\n"  # Excel's "CSV UTF-8" starts with a byte order mark
+        b"a.wav,first\n"
+        b"a.wav,caf\xe9\n"  # Latin-1, not UTF-8
+        + b"a.wav,"
+        + b"x" * 200_000
+        + b"\n"  # over the csv module's cell limit
+        b"a.wav,last\n"
+    )
+    rows = read_manifest(csv_manifest)
+    assert [r.error is None for r in rows] == [True, False, False, True]
+    assert rows[0].clip_id == "first" and rows[3].clip_id == "last"
+    assert "line 3" in rows[1].error and "not UTF-8" in rows[1].error
+    assert "line 4" in rows[2].error and "not CSV" in rows[2].error
+
+    jsonl = tmp_path / "m.jsonl"
+    jsonl.write_bytes(
+        b'\xef\xbb\xbf{"input": "a.wav", "id": "one"}\n{"input": "a.wav", "id": "\xff"}\n'
+        + json.dumps({"input": "x" * 100_000}).encode()
+    )
+    rows = read_manifest(jsonl)
+    assert rows[0].error is None and rows[0].clip_id == "one"
+    assert "line 2" in rows[1].error and "not UTF-8" in rows[1].error
+    assert rows[2].error.endswith("file not found")  # a name too long for the system
+
+
+def test_manifest_option_values_take_what_the_flags_take():
+    bad = {"hop_ms": "0", "max_sources": "99", "keyframe_fps": "1e9", "fps": "nan",
+           "frames": "0", "max_duration_s": "-1", "fps_plan": "0"}  # fmt: skip
+    for name, value in bad.items():
+        with pytest.raises(ValueError, match=f"option {name}: '{value}'"):
+            parse_overrides({name: value})
+    good = {"hop_ms": "20", "max_sources": "2", "keyframe_fps": "60", "fps": "120",
+            "frames": "16", "max_duration_s": "0"}  # fmt: skip
+    assert parse_overrides(good) == {
+        "hop_s": 0.02, "max_sources": 2, "plan_fps": 60.0, "fps": 120.0, "n_frames": 16,
+        "max_duration_s": None,  # 0 is no limit, as --max-duration-s 0
+    }  # fmt: skip
+
+
+def test_clip_ids_that_name_the_batch_files_fail_their_row(tmp_path):
+    from spa2v.batch.inputs import RESERVED_IDS
+
+    assert {BATCH_FILE, CSV_NAME, PARQUET_NAME} == RESERVED_IDS
+    sim = simulate_static(30.0, 3.0, format="spaced", duration_s=1.0, sr=16_000, seed=1)
+    sf.write(tmp_path / "a.wav", sim.signal.samples.T, sim.signal.sr)
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("input,id\na.wav,results.csv\na.wav,Batch.json\na.wav,fine\n")
+    out = tmp_path / "out"
+    options = RunOptions(size=(64, 40), fps=4.0, n_frames=4, tags=False, cue_plot=False)
+    summary = run_batch([str(manifest)], out, options, workers=1)
+    assert [r["status"] for r in summary.rows] == ["failed", "failed", "ok"]
+    assert "name of a file of the batch's own" in summary.rows[0]["error"]
+    assert (out / CSV_NAME).is_file() and json.loads((out / BATCH_FILE).read_text())
+    assert len(read_results_csv(out / CSV_NAME)) == 3
 
 
 def test_exit_code_counts_failures_with_a_cap():

@@ -5,8 +5,9 @@ A manifest is a ``.csv`` (with a header) or ``.jsonl`` file, one recording per r
 ``input`` (the path, relative to the manifest's folder), optionally ``id`` (the clip
 id: letters, digits, ``.``, ``_``, ``-``) and per-clip options (:data:`CLIP_OPTIONS`),
 e.g. ``{"input": "a.wav", "layout": "binaural", "frames": 16}``. A bad row (missing
-file, unknown option, bad value, repeated id) becomes a failed clip with its error;
-the other rows run.
+file, unknown option, a value its ``spa2v run`` flag refuses, a repeated or reserved
+id, bytes that are not UTF-8, a record the csv module cannot read) becomes a failed
+clip with its error; the other rows run.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import csv
 import glob
 import hashlib
 import json
+import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -22,6 +24,8 @@ from pathlib import Path
 from typing import Any
 
 from spa2v.errors import Spa2vError
+from spa2v.planning.limits import MAX_KEYFRAME_FPS, MAX_KEYFRAMES
+from spa2v.rendering import FPS_RANGE
 
 #: Files a folder or glob contributes (audio, or video with a sound track).
 MEDIA_SUFFIXES = frozenset(
@@ -30,6 +34,12 @@ MEDIA_SUFFIXES = frozenset(
 )
 MANIFEST_SUFFIXES = frozenset({".csv", ".jsonl"})
 _ID_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$")
+#: Names in the batch's folder that are not clip folders (``runner.BATCH_FILE``,
+#: ``results.CSV_NAME``, ``results.PARQUET_NAME``): no clip id may take them.
+RESERVED_IDS = frozenset({"batch.json", "results.csv", "results.parquet"})
+#: What undecodable bytes become when decoded with ``errors="surrogateescape"``.
+_NOT_UTF8 = re.compile("[\udc80-\udcff]")
+_NOT_UTF8_ERROR = "bytes that are not UTF-8 text: save the manifest as UTF-8"
 
 
 def _bool(value: Any) -> bool:
@@ -43,12 +53,42 @@ def _bool(value: Any) -> bool:
     raise ValueError(f"{value!r} is not true/false")
 
 
+def _number(
+    kind: type[int] | type[float], low: float, high: float | None = None, above_low: bool = False
+) -> Callable[[Any], float]:
+    """A parser of a finite number within ``[low, high]`` (``(low, high]`` with
+    ``above_low``): the range the ``spa2v run`` flag of the same name takes, so a row
+    runs with nothing its flag would refuse."""
+
+    def parse(value: Any) -> float:
+        if isinstance(value, bool) or not isinstance(value, int if kind is int else int | float):
+            value = str(value).strip()  # JSON true, 2.5, "2.0" or {} are no whole numbers
+        number = kind(value)
+        if not math.isfinite(number):
+            raise ValueError(f"{value!r} is not a finite number")
+        too_low = number <= low if above_low else number < low
+        if too_low or (high is not None and number > high):
+            if high is None:
+                wanted = f"{'above' if above_low else 'at least'} {low:g}"
+            else:
+                wanted = f"above {low:g}, at most {high:g}" if above_low else f"{low:g}-{high:g}"
+            raise ValueError(f"{value!r} is out of range: use {wanted}")
+        return number
+
+    return parse
+
+
 def _optional_int(value: Any) -> int | None:
-    return None if str(value).strip() in {"", "none"} else int(value)
+    if str(value).strip() in {"", "none"}:
+        return None
+    return int(_number(int, 1, MAX_KEYFRAMES)(value))
 
 
-def _optional_float(value: Any) -> float | None:
-    return None if str(value).strip() in {"", "none", "0"} else float(value)
+def _max_duration(value: Any) -> float | None:
+    """Seconds, or None for no limit ("", "none" or 0, as ``--max-duration-s 0``)."""
+    if str(value).strip() in {"", "none"}:
+        return None
+    return _number(float, 0)(value) or None
 
 
 def _layout(value: Any) -> str | None:
@@ -77,15 +117,15 @@ def _choice(*choices: str) -> Callable[[Any], str]:
 #: The names are the ``spa2v run`` flags without dashes.
 CLIP_OPTIONS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "layout": ("layout", _layout),
-    "max_duration_s": ("max_duration_s", _optional_float),
-    "hop_ms": ("hop_s", lambda v: float(v) / 1000.0),
-    "max_sources": ("max_sources", int),
+    "max_duration_s": ("max_duration_s", _max_duration),
+    "hop_ms": ("hop_s", lambda v: _number(float, 5, 500)(v) / 1000.0),
+    "max_sources": ("max_sources", _number(int, 1, 3)),
     "no_tags": ("tags", lambda v: not _bool(v)),
     "planner": ("planner", _choice("physics", "llm")),
-    "keyframe_fps": ("plan_fps", float),
-    "fps_plan": ("plan_fps", float),  # the older name of keyframe_fps
+    "keyframe_fps": ("plan_fps", _number(float, 0, MAX_KEYFRAME_FPS, above_low=True)),
+    "fps_plan": ("plan_fps", _number(float, 0, MAX_KEYFRAME_FPS, above_low=True)),  # older name
     "frames": ("n_frames", _optional_int),
-    "fps": ("fps", float),
+    "fps": ("fps", _number(float, *FPS_RANGE)),
     "overlay": ("overlay", _bool),
     "subtitles": ("subtitles", _bool),
 }
@@ -135,18 +175,28 @@ def read_manifest(path: Path) -> list[ClipInput]:
     """The rows of a ``.csv`` / ``.jsonl`` manifest (relative paths resolved against
     the manifest's folder). Raises Spa2vError when the file itself cannot be read."""
     try:
-        text = path.read_text(encoding="utf-8")
+        data = path.read_bytes()
     except OSError as exc:
         raise Spa2vError(f"cannot read manifest {path}: {exc.strerror or exc}") from None
+    # A byte order mark (Excel's "CSV UTF-8") is no part of the first column's name;
+    # bytes that are not UTF-8 fail only the rows that hold them (surrogates, below).
+    text = data.decode("utf-8-sig", errors="surrogateescape")
     rows: list[tuple[int, dict[str, Any] | None, str | None]] = []
     if path.suffix.lower() == ".csv":
         reader = csv.DictReader(text.splitlines())
-        if not reader.fieldnames or "input" not in reader.fieldnames:
+        try:
+            header = reader.fieldnames
+        except csv.Error as exc:
+            raise Spa2vError(f"manifest {path}: the header is not CSV ({exc})") from None
+        if not header or "input" not in header:
             raise Spa2vError(f"manifest {path}: the header must have an 'input' column")
-        rows = [(n, dict(row), None) for n, row in enumerate(reader, start=2)]
+        rows = _csv_rows(reader)
     else:
         for n, line in enumerate(text.splitlines(), start=1):
             if not line.strip():
+                continue
+            if _NOT_UTF8.search(line):
+                rows.append((n, None, _NOT_UTF8_ERROR))
                 continue
             try:
                 row = json.loads(line)
@@ -169,12 +219,15 @@ def read_manifest(path: Path) -> list[ClipInput]:
         if error is None and not _ID_PATTERN.match(clip_id):
             error = f"id {clip_id!r}: use letters, digits, '.', '_' and '-'"
             clip_id = clip_id_for(source)
+        if error is None and clip_id.lower() in RESERVED_IDS:
+            error = f"id {clip_id!r} is the name of a file of the batch's own: choose another"
+            clip_id = clip_id_for(source)
         if error is None:
             try:
                 overrides = parse_overrides(row or {})
             except ValueError as exc:
                 error = str(exc)
-        if error is None and not source.is_file():
+        if error is None and not _is_file(source):
             error = f"{source}: file not found"
         clips.append(
             ClipInput(
@@ -185,6 +238,34 @@ def read_manifest(path: Path) -> list[ClipInput]:
             )
         )
     return clips
+
+
+def _csv_rows(reader: csv.DictReader) -> list[tuple[int, dict[str, Any] | None, str | None]]:
+    """``(line number, row, error)`` of each CSV record: a record the csv module cannot
+    read (a cell over its size limit) or that holds bytes not UTF-8 fails alone."""
+    rows: list[tuple[int, dict[str, Any] | None, str | None]] = []
+    while True:
+        line_no = reader.line_num + 1  # where the next record starts
+        try:
+            row = next(reader)
+        except StopIteration:
+            return rows
+        except csv.Error as exc:
+            rows.append((line_no, None, f"not CSV ({exc})"))
+            continue
+        cells = [str(key) for key in row] + [str(value) for value in row.values()]
+        if any(_NOT_UTF8.search(cell) for cell in cells):
+            rows.append((line_no, None, _NOT_UTF8_ERROR))
+        else:
+            rows.append((line_no, dict(row), None))
+
+
+def _is_file(path: Path) -> bool:
+    """``path.is_file()``, False also for a name the system refuses (too long)."""
+    try:
+        return path.is_file()
+    except OSError:
+        return False
 
 
 def collect_inputs(inputs: Sequence[str], exclude: Path | None = None) -> list[ClipInput]:
@@ -228,8 +309,8 @@ def _media_clips(paths: Iterable[Path], exclude: Path | None) -> list[ClipInput]
 
 
 def _unique(clips: list[ClipInput]) -> list[ClipInput]:
-    """Drop a recording given twice with the same options; a clip id used twice by
-    different rows fails the later row."""
+    """Drop a recording given twice with the same options (and the same error, if any);
+    a clip id used twice by different rows fails the later row."""
     seen: dict[str, ClipInput] = {}
     out = []
     for clip in clips:
@@ -237,8 +318,12 @@ def _unique(clips: list[ClipInput]) -> list[ClipInput]:
         if first is None:
             seen[clip.clip_id] = clip
             out.append(clip)
-        elif first.input == clip.input and first.overrides == clip.overrides:
-            continue
+        elif (first.input, first.overrides, first.error) == (
+            clip.input,
+            clip.overrides,
+            clip.error,
+        ):
+            continue  # the same row again (rows failing for different reasons stay apart)
         else:
             n = sum(1 for c in out if c.clip_id.startswith(clip.clip_id))
             out.append(
