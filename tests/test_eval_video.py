@@ -173,6 +173,20 @@ def _ffv1_video(path: Path, width: int, height: int, n: int = 12) -> Path:
     return path
 
 
+@pytest.mark.skipif(not Path("/proc/self").is_dir(), reason="needs Linux /proc")
+def test_a_plot_that_cannot_be_written_leaves_no_report(
+    tmp_path: Path, capsys: pytest.CaptureFixture
+) -> None:
+    # /proc exists (and root may write there), so the plot passes the check before the
+    # work, but no folder can be made in it: the plot fails after the judging.
+    video = _ffv1_video(tmp_path / "v.mkv", 32, 32)
+    report = tmp_path / "out" / "r.json"
+    plot = "/proc/spa2v-no-such-folder/p.png"
+    err = _cli_error([str(video), "-o", str(report), "--plot", plot], capsys)
+    assert "/proc/spa2v-no-such-folder" in err
+    assert not (tmp_path / "out").exists()  # neither the report nor its folder
+
+
 def test_odd_frame_size_is_judged(tmp_path: Path) -> None:
     video = _ffv1_video(tmp_path / "odd.mkv", 97, 61)
     result = evaluate_video(video, detect_fps=2.0)

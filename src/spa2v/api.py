@@ -621,12 +621,17 @@ def evaluate(
         mic_spacing_m=mic_spacing_m,
         yaw_deg=yaw_deg,
     )
-    if report_path is not None:
-        result.save(report_path)
+    writers = {"report": result.save}
     if plot_path is not None:
         from spa2v.evaluation.video import plot_evaluation
 
-        plot_evaluation(result, plot_path)
+        writers["plot"] = lambda tmp: plot_evaluation(result, tmp)
+    outputs = [(role, Path(p)) for role, p in (("report", report_path), ("plot", plot_path)) if p]
+    # The report and the plot appear together or not at all: a plot that cannot be
+    # written (its folder cannot be made) must not leave the report behind.
+    with atomic_paths([path for _, path in outputs]) as tmps:
+        for (role, _), tmp in zip(outputs, tmps, strict=True):
+            writers[role](tmp)
     return result
 
 
