@@ -7,13 +7,25 @@ video extensions, every container and codec PyAV and soundfile write, 1 Hz-384 k
 0-16 channels, 0 and 1 samples, NaN/inf, DC, clipping, very long), layouts and cue
 files with random JSON mutations (huge or negative numbers, unicode and very long
 names, 10,000 objects or keyframes), answers of an LLM server (garbage, truncated,
-huge, schema-invalid, HTTP errors; a real HTTP server on 127.0.0.1) and ``bench
---real`` manifests.
+huge, schema-invalid, HTTP errors; a real HTTP server on 127.0.0.1), ``bench
+--real`` manifests, videos for ``spa2v eval`` (random and truncated bytes, zero and one
+frame, odd frame sizes, variable frame rate, no / mono / 6-channel / silent / extreme
+sound, layouts of another duration or mutated, bad ``--audio``, ``-o`` and ``--plot``
+where they cannot be written) and ``spa2v batch`` manifests (CSV and JSONL with bad
+rows: missing files, unknown options, bad values, repeated or reserved ids, huge rows,
+bytes that are not UTF-8, a BOM, quoting errors; output folders holding another batch;
+``--workers`` 1 and 2; always through the command).
 
 Each case passes when:
 
 - nothing raises but :class:`spa2v.errors.Spa2vError` (API), and the command exits
   with a documented code (0, 2, 3) with no traceback and one error line (CLI);
+- ``eval``: a report whose verdict is "cannot tell" where the sound carries no
+  direction (none, mono, silent), scores in [0, 1], strict JSON;
+- ``batch``: each bad row is a failed row with a one-line error (not a Python
+  exception's name) and each good row succeeds; a row per input; the exit code is 10 +
+  the failed rows (0 when none; 2, with the folder as it was, when the output folder is
+  refused or the inputs hold nothing to run); no ``.part`` work folder is left;
 - no partial or orphaned output: after a failure the output folder is as it was
   (empty), after a success it holds only the expected files, and no temporary
   (``.part``) file is anywhere;
@@ -24,6 +36,7 @@ Usage::
 
     .venv/bin/python benchmarks/fuzz_inputs.py --cases 1200            # full campaign
     .venv/bin/python benchmarks/fuzz_inputs.py --cases 60 --cli-every 6 # quick look
+    .venv/bin/python benchmarks/fuzz_inputs.py --cases 40 --families eval,batch
 
 Exit status 1 when any case fails; ``--report FILE.json`` keeps every case's outcome.
 """
@@ -33,10 +46,13 @@ from __future__ import annotations
 import argparse
 import contextlib
 import copy
+import csv
+import io
 import json
 import logging
 import math
 import os
+import re
 import resource
 import shutil
 import signal
@@ -47,7 +63,7 @@ import time
 import traceback
 import warnings
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import asdict, dataclass, field
 from fractions import Fraction
 from pathlib import Path
@@ -70,7 +86,10 @@ DOCUMENTED_EXIT_CODES = {0, 2, 3}
 DEFAULT_MEMORY_BOUND_MB = 2048
 CLI_TIMEOUT_S = 300
 CASE_TIMEOUT_S = 300
-FAMILIES = ("audio", "audio", "audio", "layout", "layout", "cues", "llm", "manifest", "run")
+#: The cycle of case families. Its length (13) has no factor in common with the usual
+#: ``--cli-every`` values (12, 20), so that every family gets its share of CLI cases.
+FAMILIES = ("audio", "audio", "audio", "layout", "layout", "cues", "llm", "manifest", "run",
+            "eval", "eval", "eval", "batch")  # fmt: skip
 EXTENSIONS = (".wav", ".flac", ".ogg", ".opus", ".mp3", ".m4a", ".aac", ".mp4", ".mkv", ".webm")
 RATES_HZ = (1, 100, 4_000, 8_000, 11_025, 16_000, 22_050, 37_800, 44_100, 48_000, 96_000,
             192_000, 384_000)  # fmt: skip
@@ -116,6 +135,8 @@ class Context:
     layout_template: dict[str, Any]
     cues_template: dict[str, Any]
     env: dict[str, str] = field(default_factory=dict)
+    clips: list[Path] = field(default_factory=list)  # tiny recordings, made on first use
+    eval_inputs: Any = None  # EvalInputs, made on first use
 
 
 # -- input generators -------------------------------------------------------------------
@@ -580,6 +601,672 @@ def case_run(rng: np.random.Generator, ctx: Context, folder: Path, via: str) -> 
     return what, (f"FAIL: {problem}" if problem else result)
 
 
+# -- eval: videos for `spa2v eval` ---------------------------------------------------------
+
+#: Containers of the generated videos: (suffix, video codecs to try, audio codec, rate).
+VIDEO_CONTAINERS = (
+    (".mp4", ("libx264",), "aac", 48_000),
+    (".mkv", ("ffv1", "libx264"), "flac", 48_000),
+    (".webm", ("libvpx-vp9", "libvpx"), "libopus", 48_000),
+    (".avi", ("mjpeg", "mpeg4"), "pcm_s16le", 48_000),
+)
+#: Frame sizes, odd and degenerate ones among them (under 16 px a side is refused).
+FRAME_SIZES = ((1, 1), (3, 7), (4097, 2), (17, 16), (63, 41), (65, 49), (16, 16), (96, 64))
+#: Sound tracks: missing, mono, the usual stereo, 6 channels, silent, and extreme but
+#: finite signals (DC at full scale, a full-scale square wave, Nyquist, 1e-7 noise).
+SOUND_KINDS = ("none", "none", "mono", "stereo", "stereo", "6ch", "silent", "extreme")
+#: Sounds that carry no direction: the verdict must then be "cannot tell".
+NO_DIRECTION = {"none", "mono", "silent"}
+
+
+def _frame(rng: np.random.Generator, width: int, height: int, i: int, n: int) -> np.ndarray:
+    """A grey frame with a red box moving left to right (something to see and to flow)."""
+    image = np.full((height, width, 3), 90, np.uint8)
+    side = max(1, min(width, height) // 3)
+    x = int((width - side) * i / max(n - 1, 1))
+    y = max(0, (height - side) // 2)
+    image[y : y + side, x : x + side] = (200, 30, 30)
+    return image
+
+
+def _sound(rng: np.random.Generator, kind: str, sr: int, n: int) -> np.ndarray | None:
+    """(n, channels) float32 samples of a sound track of ``kind`` (None: no track)."""
+    t = np.arange(n) / sr
+    if kind == "none":
+        return None
+    if kind == "silent":
+        return np.zeros((n, 2), np.float32)
+    if kind == "mono":
+        return (0.3 * np.sin(2 * np.pi * 440 * t))[:, None].astype(np.float32)
+    if kind == "6ch":
+        return (0.1 * rng.standard_normal((n, 6))).astype(np.float32)
+    if kind == "extreme":
+        which = str(rng.choice(["dc", "square", "nyquist", "tiny"]))
+        if which == "dc":
+            x = np.ones(n)
+        elif which == "square":
+            x = np.sign(np.sin(2 * np.pi * 50 * t)) + (t == 0)
+        elif which == "nyquist":
+            x = (-1.0) ** np.arange(n)
+        else:
+            x = 1e-7 * rng.standard_normal(n)
+        left = x if rng.random() < 0.5 else -x
+        return np.stack([x, left], axis=1).astype(np.float32)
+    # stereo: noise bursts panned from left to right by level and delay
+    pan = np.linspace(1.0, -1.0, n)
+    burst = rng.standard_normal(n) * (np.sin(2 * np.pi * 3 * t) > 0)
+    delayed = np.roll(burst, 8)
+    left = 0.3 * np.where(pan > 0, burst, delayed) * (1 + pan) / 2
+    right = 0.3 * np.where(pan > 0, delayed, burst) * (1 - pan) / 2
+    return np.stack([left, right], axis=1).astype(np.float32)
+
+
+def _write_video(
+    path: Path,
+    rng: np.random.Generator,
+    size: tuple[int, int],
+    n_frames: int,
+    fps: int,
+    sound: np.ndarray | None,
+    vfr: bool,
+) -> str:
+    """A video through PyAV (``n_frames`` may be 0); returns the video codec used."""
+    suffix = path.suffix
+    _, vcodecs, acodec, sr = next(c for c in VIDEO_CONTAINERS if c[0] == suffix)
+    last: Exception | None = None
+    for vcodec in vcodecs:
+        try:
+            with av.open(str(path), "w") as out:
+                stream = out.add_stream(vcodec, rate=fps)
+                stream.width, stream.height = size
+                odd = size[0] % 2 or size[1] % 2
+                stream.pix_fmt = {
+                    "ffv1": "yuv444p",
+                    "mjpeg": "yuvj444p" if odd else "yuvj420p",
+                }.get(vcodec, "yuv444p" if odd else "yuv420p")
+                if vfr:  # irregular frame times in milliseconds
+                    stream.codec_context.time_base = Fraction(1, 1000)
+                audio = None
+                if sound is not None:
+                    layout = _AV_LAYOUTS[sound.shape[1]]
+                    audio = out.add_stream(acodec, rate=sr, layout=layout)
+                pts = 0
+                for i in range(n_frames):
+                    frame = av.VideoFrame.from_ndarray(
+                        _frame(rng, size[0], size[1], i, n_frames), format="rgb24"
+                    )
+                    if vfr:
+                        frame.pts, frame.time_base = pts, Fraction(1, 1000)
+                        pts += int(rng.choice([5, 40, 125, 400]))
+                    out.mux(stream.encode(frame))
+                out.mux(stream.encode(None))
+                if audio is not None and sound is not None:
+                    data = np.ascontiguousarray(sound.T)
+                    for start in range(0, data.shape[1], 4096):
+                        chunk = np.ascontiguousarray(data[:, start : start + 4096])
+                        frame = av.AudioFrame.from_ndarray(
+                            chunk, format="fltp", layout=_AV_LAYOUTS[sound.shape[1]]
+                        )
+                        frame.sample_rate, frame.pts = sr, start
+                        frame.time_base = Fraction(1, sr)
+                        out.mux(audio.encode(frame))
+                    out.mux(audio.encode(None))
+            return vcodec
+        except (av.FFmpegError, ValueError) as exc:  # this encoder refused: the next one
+            last = exc
+    raise ValueError(f"no encoder took it ({type(last).__name__}: {last})")
+
+
+@dataclass
+class EvalInputs:
+    """What the eval cases start from: an animatic spa2v rendered, with its layout and
+    sound, and a valid layout of another duration (both from spa2v.planning)."""
+
+    video: Path
+    layout: Path
+    other_layout: Path
+    layout_template: dict[str, Any]
+
+
+def _eval_inputs(ctx: Context) -> EvalInputs:
+    """Made on first use (one render), so campaigns without eval cases do not pay."""
+    if ctx.eval_inputs is None:
+        folder = ctx.root / "eval-example"
+        result = api.run(_clips(ctx)[0], folder / "example.mp4", size=(96, 64), fps=8.0, tags=False)
+        other = api.plan(api.hear(ctx.good_audio, tags=False), n_frames=4)
+        (folder / "other.layout.json").write_text(other.to_json())
+        ctx.eval_inputs = EvalInputs(
+            video=result.paths["video"],
+            layout=result.paths["layout"],
+            other_layout=folder / "other.layout.json",
+            layout_template=json.loads(result.paths["layout"].read_text()),
+        )
+    return ctx.eval_inputs
+
+
+def make_video(rng: np.random.Generator, ctx: Context, folder: Path) -> tuple[Path, str, str]:
+    """One unusual or broken video in ``folder``: its path, a description and its sound
+    kind (:data:`SOUND_KINDS`, "?" when unknown)."""
+    kind = str(
+        rng.choice(
+            ["random-bytes", "truncated", "zero-frame", "one-frame", "generated",
+             "generated", "generated", "long", "example", "example-silent"]
+        )
+    )  # fmt: skip
+    suffix = str(rng.choice([c[0] for c in VIDEO_CONTAINERS]))
+    if kind == "random-bytes":
+        size = int(rng.choice([0, 1, 16, 512, 8192]))
+        head = rng.choice([b"", b"\x00\x00\x00\x18ftypisom", b"\x1aE\xdf\xa3", b"RIFF"])
+        path = folder / f"random{suffix}"
+        path.write_bytes(head + rng.bytes(size))
+        return path, f"{size} random bytes as {suffix} (head {head!r})", "?"
+    example = _eval_inputs(ctx)
+    if kind in ("example", "example-silent"):
+        path = folder / "example.mp4"
+        if kind == "example":
+            shutil.copy(example.video, path)
+            return path, "the example animatic", "stereo"
+        with av.open(str(example.video)) as src, av.open(str(path), "w") as out:
+            stream = out.add_stream_from_template(src.streams.video[0])
+            for packet in src.demux(src.streams.video[0]):
+                if packet.dts is not None:
+                    packet.stream = stream
+                    out.mux(packet)
+        return path, "the example animatic without its sound track", "none"
+    size = FRAME_SIZES[int(rng.integers(len(FRAME_SIZES)))]
+    n_frames = {"zero-frame": 0, "one-frame": 1, "long": 240}.get(kind, -1)
+    n_frames = int(rng.choice([2, 5, 12, 30])) if n_frames < 0 else n_frames
+    fps = 24 if kind == "long" else int(rng.choice([1, 8, 24, 60]))  # long: 10 s
+    sound_kind = str(rng.choice(SOUND_KINDS))
+    duration_s = max(n_frames, 1) / fps * float(rng.choice([1.0, 1.0, 0.3, 2.0]))
+    sound = _sound(rng, sound_kind, 48_000, max(1, int(48_000 * min(duration_s, 12.0))))
+    vfr = bool(rng.random() < 0.2)
+    if kind == "truncated" or rng.random() < 0.5:
+        size = (64, 48)  # the damage, not the size, is what is tried here
+    path = folder / f"video{suffix}"
+    what = f"{kind} {suffix} {size[0]}x{size[1]} {n_frames} frames {fps} fps{' vfr' if vfr else ''}"
+    try:
+        codec = _write_video(path, rng, size, n_frames, fps, sound, vfr)
+    except ValueError as exc:
+        path.write_bytes(rng.bytes(256))
+        return path, f"{what}: {exc}; random bytes instead", "?"
+    what += f" {codec}, sound {sound_kind}"
+    if not path.exists():
+        what += " (the muxer wrote no file)"
+    if kind == "truncated":
+        data = path.read_bytes()
+        cut = int(len(data) * rng.uniform(0.05, 0.95))
+        path.write_bytes(data[:cut])
+        what += f", cut at byte {cut} of {len(data)}"
+        sound_kind = "?"
+    return path, what, sound_kind
+
+
+def _eval_output(rng: np.random.Generator, folder: Path, suffix: str) -> tuple[Path | None, str]:
+    """An output path for -o / --plot: none, plain, in missing folders, under a file,
+    in a read-only folder (root writes there anyway), in a folder that cannot be made,
+    or with the wrong suffix."""
+    kind = str(
+        rng.choice(
+            ["none"] * 6 + ["plain"] * 5 + ["missing"] * 2 + ["file", "ro", "proc", "suffix"]
+        )
+    )
+    name = f"r{suffix}"
+    if kind == "none":
+        return None, ""
+    if kind == "missing":
+        return folder / "out" / "new" / "deeper" / name, kind
+    if kind == "file":
+        (folder / "in" / "a-file").write_text("x")
+        return folder / "in" / "a-file" / name, kind
+    if kind == "ro":
+        (folder / "ro").mkdir(exist_ok=True)
+        (folder / "ro").chmod(0o555)
+        return folder / "ro" / name, kind
+    if kind == "proc":  # /proc refuses new folders, also to root
+        return Path(f"/proc/spa2v-fuzz-{folder.name}") / name, kind
+    if kind == "suffix":
+        return folder / "out" / "r.txt", kind
+    return folder / "out" / name, kind
+
+
+def _strict_json(path: Path) -> Any:
+    """JSON as a strict reader takes it (NaN and Infinity are not JSON)."""
+
+    def refuse(name: str) -> None:
+        raise ValueError(f"{name} in the report")
+
+    return json.loads(path.read_text(encoding="utf-8"), parse_constant=refuse)
+
+
+def case_eval(rng: np.random.Generator, ctx: Context, folder: Path, via: str) -> tuple[str, str]:
+    video, what, sound_kind = make_video(rng, ctx, folder / "in")
+    example = _eval_inputs(ctx)
+    layout_kind = str(rng.choice(["none", "none", "none", "other", "mutated"]))
+    if what.startswith("the example") and rng.random() < 0.6:
+        layout_kind = "example"  # the layout it was rendered from: the animatic path
+    elif rng.random() < 0.1:
+        layout_kind = "example"  # most likely of another duration
+    layout: Path | None = None
+    if layout_kind == "example":
+        layout = example.layout
+    elif layout_kind == "other":
+        layout = example.other_layout
+    elif layout_kind == "mutated":
+        data, notes = mutate(rng, example.layout_template, int(rng.integers(1, 3)))
+        layout = folder / "in" / "layout.json"
+        _dump(data, layout, rng)
+        layout_kind += f" ({'; '.join(notes)[:60]})"
+    audio: Path | None = None
+    audio_kind = str(rng.choice(["none", "none", "none", "good", "bad"]))
+    if audio_kind == "good":
+        audio = _clips(ctx)[0]
+    elif audio_kind == "bad":
+        (folder / "in" / "audio").mkdir()
+        audio, audio_what = make_audio(rng, folder / "in" / "audio")
+        audio_kind = f"bad ({audio_what[:50]})"
+    report, report_kind = _eval_output(rng, folder, ".json")
+    plot, plot_kind = _eval_output(rng, folder, ".png")
+    boxes = str(rng.choice(["auto", "auto", "auto", "detector", "animatic"]))
+    what += f"; layout {layout_kind}; audio {audio_kind}; -o {report_kind or '-'}"
+    what += f"; --plot {plot_kind or '-'}; boxes {boxes}"
+    found: dict[str, Any] = {}
+    if via == "api":
+
+        def evaluate() -> None:
+            found["result"] = api.evaluate(
+                video, layout, audio, boxes=boxes, report_path=report, plot_path=plot
+            )
+
+        result = _api_call(evaluate)
+    else:
+        argv = ["eval", str(video), "--boxes", boxes]
+        argv += ["--layout", str(layout)] if layout else []
+        argv += ["--audio", str(audio)] if audio else []
+        argv += ["-o", str(report)] if report else []
+        argv += ["--plot", str(plot)] if plot else []
+        result = _cli_call(argv, ctx)
+    ro = folder / "ro"
+    if ro.exists():
+        ro.chmod(0o755)  # so that the case's folder can be removed
+    ok = result == "ok"
+    problem = _check_folder(folder / "out", ok, {"r.json", "r.png", "new", "deeper"})
+    for target in (report, plot):
+        if problem or target is None:
+            continue
+        leftovers = [p.name for p in target.parent.glob(f".{target.name}*")]
+        if leftovers:
+            problem = f"temporary files left: {leftovers}"
+        elif not ok and target.exists():
+            problem = f"failed but left {target}"
+        elif ok and not target.is_file():
+            problem = f"succeeded without writing {target}"
+    if problem is None and ok and report is not None:
+        try:
+            found.setdefault("report", _strict_json(report))
+        except ValueError as exc:
+            problem = f"the report is not JSON: {exc}"
+    if problem is None and ok:
+        problem = _judge_report(found, sound_kind if audio is None else "?")
+    return f"eval {what}", (f"FAIL: {problem}" if problem else result)
+
+
+def _judge_report(found: dict[str, Any], sound_kind: str) -> str | None:
+    """A problem with what a successful evaluation says, or None: the verdict is one of
+    the four, "cannot tell" where the sound carries no direction, scores in [0, 1]."""
+    if "result" in found:
+        figures = found["result"].figures()
+        verdict, av_score = figures["spatial_verdict"], figures["av_align"]
+        spatial = figures["spatial_score"]
+    elif "report" in found:
+        verdict = found["report"]["spatial"].get("verdict")
+        av_score = found["report"]["av_align"].get("score")
+        spatial = found["report"]["spatial"].get("score")
+    else:
+        return None  # the CLI without -o: nothing to read back
+    if verdict not in ("agrees", "mirrored", "unrelated", "cannot tell"):
+        return f"verdict {verdict!r}"
+    if sound_kind in NO_DIRECTION and verdict != "cannot tell":
+        return f"verdict {verdict!r} with sound {sound_kind}: must be 'cannot tell'"
+    if sound_kind == "none" and av_score is not None:
+        return f"AV-Align {av_score} without sound"
+    for name, value in (("AV-Align", av_score), ("spatial score", spatial)):
+        if value is not None and not (isinstance(value, float | int) and 0 <= value <= 1):
+            return f"{name} {value!r} outside [0, 1]"
+    return None
+
+
+# -- batch: manifests for `spa2v batch` -----------------------------------------------------
+
+#: Exit codes ``spa2v batch`` documents besides 0, 2 and 3 (docs/batch.md).
+BATCH_FAILED_CODES = set(range(11, 111))
+#: Option values the CLI's flags refuse (each fails its manifest row).
+BAD_OPTION_VALUES: dict[str, tuple[str, ...]] = {
+    "frames": ("0", "-1", "1e9", "x", "2.5", "9" * 5000),
+    "fps": ("0", "-3", "nan", "1e9", "fast"),
+    "hop_ms": ("0", "-5", "1e6", "nan", "inf"),
+    "max_sources": ("0", "-1", "99", "2.5"),
+    "keyframe_fps": ("0", "-1", "nan", "1e9"),
+    "layout": ("quad", "5.1"),
+    "overlay": ("maybe", "2"),
+    "planner": ("gpt",),
+    "max_duration_s": ("-1", "nan", "abc"),
+}
+#: Option values every flag takes.
+GOOD_OPTION_VALUES: dict[str, tuple[str, ...]] = {
+    "frames": ("4", "1"),
+    "fps": ("4", "2.5"),
+    "hop_ms": ("20", "50"),
+    "max_sources": ("1", "2"),
+    "keyframe_fps": ("2", "0.5"),
+    "layout": ("spaced", "auto", ""),
+    "overlay": ("true", "0"),
+    "no_tags": ("1", "yes"),
+    "planner": ("physics",),
+    "max_duration_s": ("60", "0", ""),
+}
+ROW_KINDS = (
+    "good", "good", "good", "missing", "unknown-option", "bad-value", "bad-value",
+    "duplicate-id", "bad-id", "reserved-id", "bad-audio", "huge", "non-utf8", "extra-cells",
+)  # fmt: skip
+MANIFEST_KINDS = ("plain", "plain", "plain", "bom", "crlf", "quoting", "empty", "header-only")
+OUT_KINDS = ("new", "new", "new", "new", "empty", "other-batch-resume", "other-batch-resume",
+             "other-batch", "not-empty", "file")  # fmt: skip
+
+
+@dataclass
+class Row:
+    """One manifest row and what must become of it: "ok", "failed" or "any"."""
+
+    cells: dict[str, str]
+    expect: str
+    note: str
+    raw: bytes | None = None  # bytes that replace the row's CSV/JSONL text
+
+
+def _batch_row(
+    rng: np.random.Generator, ctx: Context, folder: Path, k: int, used: list[str]
+) -> Row:
+    kind = str(rng.choice(ROW_KINDS))
+    clip = _clips(ctx)[int(rng.integers(len(_clips(ctx))))]
+    name = f"c{k}{clip.suffix}"
+    shutil.copy(clip, folder / name)  # a file of its own: a repeated file runs once
+    cells = {"input": name, "id": f"r{k}"}
+    if rng.random() < 0.5:
+        option = str(rng.choice(list(GOOD_OPTION_VALUES)))
+        cells[option] = str(rng.choice(GOOD_OPTION_VALUES[option]))
+    if kind == "good":
+        return Row(cells, "ok", "good")
+    if kind == "missing":
+        cells["input"] = str(rng.choice([f"gone{k}.wav", "", "sub/", "/dev/null"]))
+        return Row(cells, "failed", f"missing file {cells['input']!r}")
+    if kind == "unknown-option":
+        cells[str(rng.choice(["colour", "Frames", "size", "--fps"]))] = "1"
+        return Row(cells, "failed", "unknown option")
+    if kind == "bad-value":
+        option = str(rng.choice(list(BAD_OPTION_VALUES)))
+        cells[option] = str(rng.choice(BAD_OPTION_VALUES[option]))
+        return Row(cells, "failed", f"{option}={cells[option][:12]}")
+    if kind == "duplicate-id" and used:
+        cells["id"] = str(rng.choice(used))
+        return Row(cells, "failed", f"duplicate id {cells['id']}")
+    if kind == "bad-id":
+        cells["id"] = str(rng.choice(["a b", "../x", ".hidden", "x" * 200, "é", "a/b"]))
+        return Row(cells, "failed", f"bad id {cells['id'][:12]!r}")
+    if kind == "reserved-id":
+        cells["id"] = str(rng.choice(["batch.json", "results.csv", "results.parquet"]))
+        return Row(cells, "failed", f"reserved id {cells['id']}")
+    if kind == "bad-audio":
+        sub = folder / f"bad{k}"
+        sub.mkdir()
+        path, what = make_audio(rng, sub)
+        cells["input"] = path.relative_to(folder).as_posix()
+        return Row(cells, "any", f"unusual audio ({what[:40]})")
+    if kind == "huge":
+        column = str(rng.choice(["input", "id", "frames", "colour"]))
+        cells[column] = "x" * int(rng.choice([5_000, 200_000]))
+        return Row(cells, "failed", f"huge {column} ({len(cells[column])} characters)")
+    if kind == "non-utf8":
+        return Row(cells, "failed", "non-UTF-8 bytes", raw=b"\xff\xfe\x80bad")
+    # extra cells beyond the header (CSV) / nested values (JSONL)
+    return Row(cells, "failed", "extra cells", raw=b"extra")
+
+
+def _write_manifest(path: Path, rows: list[Row], kind: str, rng: np.random.Generator) -> str:
+    """Write the manifest (CSV or JSONL by ``path``'s suffix) with ``kind``'s damage;
+    a quoting error fails its row and, in a CSV, may swallow the rows after it (a quoted
+    cell runs on to the next quote)."""
+    if kind == "empty":
+        path.write_bytes(b"")
+        return "empty"
+    columns = sorted({c for row in rows for c in row.cells}, key=lambda c: (c != "input", c))
+    newline = b"\r\n" if kind == "crlf" else b"\n"
+    lines: list[bytes] = []
+    if path.suffix == ".csv":
+        lines.append(",".join(columns).encode())
+        for row in rows:
+            buffer = io.StringIO()
+            csv.writer(buffer, lineterminator="").writerow([row.cells.get(c, "") for c in columns])
+            line = buffer.getvalue().encode()
+            if row.raw is not None:
+                line += b"," + row.raw  # a cell beyond the header, or bytes not UTF-8
+            lines.append(line)
+    else:
+        for row in rows:
+            line = json.dumps(row.cells).encode()
+            if row.raw == b"extra":
+                line = json.dumps({**row.cells, "frames": {"nested": [1]}}).encode()
+            elif row.raw is not None:
+                line = line[:-1] + b', "note": "' + row.raw + b'"}'
+            lines.append(line)
+    if kind == "header-only":
+        lines = lines[:1] if path.suffix == ".csv" else []
+    quote_at = None
+    if kind == "quoting" and len(lines) > 1:
+        quote_at = int(rng.integers(1 if path.suffix == ".csv" else 0, len(lines)))
+        lines[quote_at] = lines[quote_at].replace(b",", b',"', 1).replace(b'"}', b"}", 1)
+        first = quote_at - 1 if path.suffix == ".csv" else quote_at
+        rows[first].expect, rows[first].note = "failed", rows[first].note + " + quoting error"
+        for row in rows[first + 1 :]:
+            if path.suffix == ".csv" or row.note == f"duplicate id {rows[first].cells['id']}":
+                row.expect = "any"  # swallowed, or repeating an id the broken row lost
+    data = newline.join(lines) + newline
+    path.write_bytes((b"\xef\xbb\xbf" if kind == "bom" else b"") + data)
+    return kind if quote_at is None else f"quoting error in line {quote_at + 1}"
+
+
+def _prepare_out(rng: np.random.Generator, ctx: Context, folder: Path) -> tuple[Path, str]:
+    """The batch's output folder: new, empty, holding another batch (with or without
+    --resume, with a dead batch's work folders), not empty, or a file."""
+    kind = str(rng.choice(OUT_KINDS))
+    out = folder / "out" / "batch"
+    if kind == "empty":
+        out.mkdir()
+    elif kind.startswith("other-batch"):
+        shutil.copytree(_finished_batch(ctx), out)
+        (out / ".stale.part-abc").mkdir()  # a killed batch's work folder
+        (out / ".stale.part-abc" / "x.mp4").write_bytes(b"")
+    elif kind == "not-empty":
+        out.mkdir()
+        (out / "notes.txt").write_text("mine")
+    elif kind == "file":
+        out.write_text("a file")
+    return out, kind
+
+
+def _listing(folder: Path) -> dict[str, int]:
+    if folder.is_file():
+        return {".": folder.stat().st_size}
+    return {p.relative_to(folder).as_posix(): p.stat().st_size for p in folder.rglob("*")}
+
+
+_EXCEPTION_NAME = re.compile(r"^[A-Z][A-Za-z]*(Error|Exception): ")
+
+
+def case_batch(rng: np.random.Generator, ctx: Context, folder: Path, via: str) -> tuple[str, str]:
+    """``spa2v batch`` (always the command) on a manifest with bad rows, maybe with
+    plain files beside it."""
+    inputs = folder / "in"
+    rows: list[Row] = []
+    used: list[str] = []
+    for k in range(int(rng.integers(1, 6))):
+        rows.append(_batch_row(rng, ctx, inputs, k, used))
+        if not rows[-1].note.startswith(("non-UTF-8", "bad id", "reserved", "huge")):
+            used.append(rows[-1].cells["id"])  # an id the row keeps: one to repeat
+    suffix = str(rng.choice([".csv", ".jsonl"]))
+    manifest = inputs / f"clips{suffix}"
+    manifest_kind = str(rng.choice(MANIFEST_KINDS))
+    manifest_kind = _write_manifest(manifest, rows, manifest_kind, rng)
+    if manifest_kind in ("empty", "header-only"):
+        rows = []
+    argv: list[str] = [str(manifest)]
+    extra = str(rng.choice(["none", "none", "file", "missing", "glob"]))
+    if extra == "file":
+        shutil.copy(_clips(ctx)[0], inputs / "plain.wav")
+        argv.append(str(inputs / "plain.wav"))
+        rows.append(Row({"input": "plain.wav"}, "ok", "plain file"))
+    elif extra in ("missing", "glob"):
+        argv.append(str(inputs / ("nothing-*.wav" if extra == "glob" else "nothing.wav")))
+        rows.append(Row({"input": "nothing"}, "failed", f"{extra} input"))
+    out, out_kind = _prepare_out(rng, ctx, folder)
+    workers = str(rng.choice(["1", "2"]))
+    argv = ["batch", *argv, "-o", str(out), "--workers", workers, "--no-tags"]
+    argv += ["--size", "64x40", "--fps", "4", "--frames", "4"]
+    if out_kind == "other-batch-resume":
+        argv.append("--resume")
+    before = _listing(out) if out.exists() else None
+    what = f"batch {suffix} {manifest_kind}, rows " + ", ".join(r.note for r in rows)
+    what += f"; out {out_kind}; workers {workers}"
+    try:
+        proc = subprocess.run(
+            [sys.executable, "-m", "spa2v", *argv],
+            capture_output=True,
+            text=True,
+            errors="replace",
+            timeout=CLI_TIMEOUT_S,
+            env=ctx.env,
+            cwd=ctx.root,
+        )
+    except subprocess.TimeoutExpired:
+        return what, f"FAIL: no answer within {CLI_TIMEOUT_S} s"
+    problem = _judge_batch(proc, out, before, rows, out_kind, manifest_kind)
+    return what, (f"FAIL: {problem}" if problem else _batch_result(proc))
+
+
+def _batch_result(proc: subprocess.CompletedProcess) -> str:
+    if proc.returncode == 0:
+        return "ok"
+    lines = proc.stderr.strip().splitlines()
+    return f"error: exit {proc.returncode}: {lines[-1][:200] if lines else ''}"
+
+
+def _judge_batch(
+    proc: subprocess.CompletedProcess,
+    out: Path,
+    before: dict[str, int] | None,
+    rows: list[Row],
+    out_kind: str,
+    manifest_kind: str,
+) -> str | None:
+    """A problem with what ``spa2v batch`` did, or None."""
+    from spa2v.batch.results import read_results_csv
+    from spa2v.batch.runner import failed_exit_code
+
+    code, err = proc.returncode, proc.stderr
+    if "Traceback" in err:
+        return f"traceback (exit {code}): {err.strip().splitlines()[-1][:200]}"
+    if code not in DOCUMENTED_EXIT_CODES | BATCH_FAILED_CODES:
+        return f"exit code {code}: {err.strip()[-200:]}"
+    refused = out_kind in ("other-batch", "not-empty", "file")
+    if code == 2:  # nothing ran: one error line, the folder as it was
+        errors = [line for line in err.splitlines() if ": error:" in line]
+        if len(errors) != 1 or not errors[0].startswith("spa2v batch: error:"):
+            return f"exit 2 without one 'spa2v batch: error:' line: {err[-300:]!r}"
+        after = _listing(out) if out.exists() else None
+        if after != before:
+            return f"refused, but the output folder changed: {before} -> {after}"
+        if refused or manifest_kind in ("empty", "header-only"):
+            return None  # nothing to run, or a manifest without rows or header
+        return f"exit 2 for a batch that should run: {errors[0][:200]}"
+    if refused:
+        return f"exit {code}: the output folder ({out_kind}) was not refused"
+    stray = [p.name for p in out.rglob("*") if ".part" in p.name]
+    if stray:
+        return f"work folders left: {stray[:3]}"
+    try:
+        table = read_results_csv(out / "results.csv")
+    except (OSError, ValueError) as exc:
+        return f"no results table: {exc}"
+    if not (out / "results.parquet").is_file():
+        return "no results.parquet"
+    failed = [r for r in table if r["status"] != "ok"]
+    if code != failed_exit_code(len(failed)):
+        return f"exit {code} with {len(failed)} failed rows (want {failed_exit_code(len(failed))})"
+    for row in failed:
+        error = row["error"]
+        if not error or "\n" in error or _EXCEPTION_NAME.match(error):
+            return f"row {row['clip_id']}: not a one-line user error: {error[:200]!r}"
+    by_id = {r["clip_id"]: r for r in table}
+    swallowed = manifest_kind.startswith("quoting") and any(r.expect == "any" for r in rows)
+    for k, row in enumerate(rows):
+        found = by_id.get(row.cells.get("id", ""))
+        if row.expect == "any" or "id" not in row.cells:
+            continue
+        if row.note.startswith(("bad id", "dup", "reserved", "huge", "non-UTF-8")) or (
+            "quoting" in row.note
+        ):
+            continue  # the row fails under another id: counted below
+        if found is None:
+            return f"row {k} ({row.note}) has no row in the results table"
+        if row.expect == "ok" and found["status"] != "ok":
+            return f"row {k} ({row.note}) failed: {found['error'][:200]}"
+        if row.expect == "failed" and found["status"] == "ok":
+            return f"row {k} ({row.note}) succeeded"
+        if found["status"] == "ok" and not (out / found["video_path"]).is_file():
+            return f"row {k} ({row.note}) ok without its video"
+    if not swallowed and len(table) != len(rows):
+        return f"{len(table)} rows in the results table for {len(rows)} inputs"
+    n_ok = sum(r["status"] == "ok" for r in table)
+    want_ok = sum(r.expect == "ok" for r in rows)
+    want_failed = sum(r.expect == "failed" for r in rows)
+    if n_ok < want_ok or len(failed) < want_failed:
+        return f"{n_ok} rows ok and {len(failed)} failed; want {want_ok} ok, {want_failed} failed"
+    return None
+
+
+def _clips(ctx: Context) -> list[Path]:
+    """Tiny real recordings (simulated, 1-1.5 s at 16 kHz): a car passing, recorded by a
+    spaced pair, and a source standing to the left, binaural; made on first use."""
+    if not ctx.clips:
+        from spa2v.sim.scene import simulate_pass, simulate_static
+
+        for name, sim in (
+            ("pass.wav", simulate_pass(format="spaced", duration_s=1.5, sr=16_000, seed=1)),
+            ("left.wav", simulate_static(40.0, 3.0, duration_s=1.0, sr=16_000, seed=2)),
+        ):
+            sf.write(ctx.root / name, sim.signal.samples.T, sim.signal.sr)
+            ctx.clips.append(ctx.root / name)
+    return ctx.clips
+
+
+def _finished_batch(ctx: Context) -> Path:
+    """A finished batch of one clip, run with the options every batch case uses, for
+    the cases whose output folder already holds a batch."""
+    out = ctx.root / "finished-batch"
+    if not out.is_dir():
+        argv = ["batch", str(_clips(ctx)[0]), "-o", str(out), "--workers", "1", "--no-tags"]
+        argv += ["--size", "64x40", "--fps", "4", "--frames", "4"]
+        subprocess.run(
+            [sys.executable, "-m", "spa2v", *argv],
+            capture_output=True,
+            env=ctx.env,
+            cwd=ctx.root,
+            timeout=CLI_TIMEOUT_S,
+            check=True,
+        )
+    return out
+
+
 CASES: dict[str, Callable[[np.random.Generator, Context, Path, str], tuple[str, str]]] = {
     "audio": case_audio,
     "layout": case_layout,
@@ -587,6 +1274,8 @@ CASES: dict[str, Callable[[np.random.Generator, Context, Path, str], tuple[str, 
     "llm": case_llm,
     "manifest": case_manifest,
     "run": case_run,
+    "eval": case_eval,
+    "batch": case_batch,
 }
 
 
@@ -614,7 +1303,10 @@ def context(root: Path) -> Iterator[Context]:
     cues = api.hear(good_audio, tags=False)
     good_cues = cues.save(root / "good.cues.json")
     layout = api.plan(cues).to_dict()
-    env = {**os.environ, "PYTHONWARNINGS": "ignore"}
+    # The commands run in the case folders and must import the spa2v this process does
+    # (a relative PYTHONPATH would not resolve there, and find an installed copy).
+    path = [str(Path(api.__file__).resolve().parent.parent), os.environ.get("PYTHONPATH", "")]
+    env = {**os.environ, "PYTHONWARNINGS": "ignore", "PYTHONPATH": os.pathsep.join(path)}
     with chat_server() as (base_url, script):
         yield Context(
             root=root,
@@ -634,8 +1326,15 @@ def run_campaign(
     cli_every: int = 12,
     root: Path | None = None,
     progress: Callable[[Outcome], None] | None = None,
+    families: Sequence[str] | None = None,
 ) -> list[Outcome]:
-    """Run ``n_cases`` cases; every ``cli_every``-th goes through the command line."""
+    """Run ``n_cases`` cases; every ``cli_every``-th goes through the command line.
+
+    ``families`` keeps only those of :data:`FAMILIES` (in its order and proportions, so
+    a case keeps its index, input and route whatever else is chosen)."""
+    cycle = [f for f in FAMILIES if families is None or f in families]
+    if not cycle:
+        raise ValueError(f"no case families in {families}; choose from {sorted(CASES)}")
     logging.getLogger("spa2v").setLevel(logging.CRITICAL)  # warnings are expected here
     signal.signal(signal.SIGALRM, _on_alarm)
     outcomes = []
@@ -644,8 +1343,9 @@ def run_campaign(
             root = Path(stack.enter_context(tempfile.TemporaryDirectory(prefix="spa2v-fuzz-")))
         ctx = stack.enter_context(context(root))
         for index in range(n_cases):
-            family = FAMILIES[index % len(FAMILIES)]
+            family = cycle[index % len(cycle)]
             via = "cli" if cli_every and index % cli_every == cli_every - 1 else "api"
+            via = "cli" if family == "batch" else via  # a batch runs as a command
             rng = np.random.default_rng([seed, index])
             folder = root / f"case-{index:05d}"
             (folder / "in").mkdir(parents=True)
@@ -713,6 +1413,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--memory-bound-mb", type=float, default=DEFAULT_MEMORY_BOUND_MB, help="peak RSS bound"
     )
+    parser.add_argument(
+        "--families",
+        help=f"comma-separated case families to run (default: all; {', '.join(CASES)})",
+    )
     parser.add_argument("--report", type=Path, help="write every case's outcome as JSON")
     parser.add_argument("-v", "--verbose", action="store_true", help="print every case")
     args = parser.parse_args(argv)
@@ -724,7 +1428,11 @@ def main(argv: list[str] | None = None) -> int:
         elif outcome.index % 50 == 49:
             print(f"{outcome.index + 1} cases done", flush=True)
 
-    outcomes = run_campaign(args.cases, args.seed, args.cli_every, progress=show)
+    families = args.families.split(",") if args.families else None
+    unknown = sorted(set(families or []) - set(CASES))
+    if unknown:
+        parser.error(f"unknown case families {unknown}; choose from {', '.join(CASES)}")
+    outcomes = run_campaign(args.cases, args.seed, args.cli_every, progress=show, families=families)
     summary = summarise(outcomes, args.memory_bound_mb)
     print(json.dumps(summary, indent=2))
     if args.report:
