@@ -23,6 +23,7 @@ from __future__ import annotations
 
 from types import ModuleType
 
+import av
 import numpy as np
 from PIL import Image
 from scipy.optimize import linear_sum_assignment
@@ -71,7 +72,7 @@ class SpriteFinder:
     def __init__(self, vsl: VSL, size: tuple[int, int], cv2: ModuleType) -> None:
         self.cv2 = cv2
         self.renderer = AnimaticRenderer(vsl, size=size)
-        background = _as_encoded(self.renderer.background, cv2).astype(np.int16)
+        background = _as_encoded(self.renderer.background).astype(np.int16)
         self.backgrounds = (background, background[:, ::-1])
         self.names = {obj.id: obj.name for obj in vsl.objects}
         self.ids = sorted(self.names)
@@ -291,15 +292,26 @@ class SpriteFinder:
                 break
 
 
-def _as_encoded(image: np.ndarray, cv2: ModuleType) -> np.ndarray:
-    """The image after the chroma subsampling of a yuv420p video (H.264 as spa2v writes
+def _as_encoded(image: np.ndarray) -> np.ndarray:
+    """The image as a yuv420p video shows it once decoded to RGB (H.264 as spa2v writes
     it): thin coloured lines (road markings) bleed, and would otherwise differ from the
-    drawn background like a sprite does. Odd sizes (no 4:2:0) are returned as they are."""
+    drawn background like a sprite does. The colours go through FFmpeg's converter
+    (libswscale, through PyAV), which writes and reads spa2v's videos: it filters each
+    2x2 block's chroma over its pixels and their neighbours, where OpenCV's I420
+    conversion takes the top-left pixel's (a 2 px dash across two chroma rows then
+    differed from the video by ~50, a sprite's difference). Odd sizes (no 4:2:0) are
+    returned as they are.
+
+    >>> dash = np.full((8, 8, 3), 137, np.uint8); dash[3:5] = (235, 225, 120)  # yellow
+    >>> blue = _as_encoded(dash)[:, 0, 2]
+    >>> bool(blue[2] < 137 and blue[5] < 137)  # the dash's colour bleeds a row up and down
+    True
+    """
     height, width = image.shape[:2]
     if height % 2 or width % 2:
         return image
-    yuv = cv2.cvtColor(np.ascontiguousarray(image), cv2.COLOR_RGB2YUV_I420)
-    return cv2.cvtColor(yuv, cv2.COLOR_YUV2RGB_I420)
+    frame = av.VideoFrame.from_ndarray(np.ascontiguousarray(image), format="rgb24")
+    return np.asarray(frame.reformat(format="yuv420p").to_ndarray(format="rgb24"))
 
 
 def object_class(name: str, *object_ids: int) -> str:
