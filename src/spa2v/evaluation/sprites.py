@@ -76,9 +76,9 @@ class SpriteFinder:
         self.backgrounds = (background, background[:, ::-1])
         self.names = {obj.id: obj.name for obj in vsl.objects}
         self.ids = sorted(self.names)
-        self.signatures = {i: self._signature(self.renderer.sprite(i)) for i in self.ids}
-        self.class_names = self._shared_classes()
         self.sprites = {i: self.renderer.sprite(i).convert("RGBA") for i in self.ids}
+        self.signatures = {i: self._signature(self.sprites[i]) for i in self.ids}
+        self.class_names = self._shared_classes()
         #: Whether the video shows the labelled boxes / the subtitles, and mirrored
         #: (:meth:`detect_overlays`); their pixels are then not taken for sprites.
         self.overlay = self.subtitles = self.overlay_mirrored = False
@@ -99,7 +99,8 @@ class SpriteFinder:
         return {i: object_class(self.names[g[0]], *g) for g in groups for i in g}
 
     def _signature(self, sprite: Image.Image) -> np.ndarray:
-        rgba = np.asarray(sprite.convert("RGBA"))
+        """Colour histogram of an RGBA sprite's opaque pixels."""
+        rgba = np.asarray(sprite)
         mask = (rgba[..., 3] > 128).astype(np.uint8)
         hsv = self.cv2.cvtColor(np.ascontiguousarray(rgba[..., :3]), self.cv2.COLOR_RGB2HSV)
         return self._histogram(hsv, mask)

@@ -9,6 +9,7 @@ callers should rank (top-k) and use thresholds, not read fine differences.
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
 import numpy as np
 import onnxruntime as ort
@@ -51,6 +52,33 @@ PROBABILITY = _probability_table()
 def dequantize_scores(q_logits: np.ndarray) -> np.ndarray:
     """The model's uint8 logits -> float32 probabilities via the logistic function."""
     return PROBABILITY[np.asarray(q_logits, dtype=np.uint8)]
+
+
+def exact_int8_kernels(cpuinfo: str | None = None) -> bool:
+    """Whether onnxruntime's fused 8-bit kernels compute this model exactly here.
+
+    The model is 8-bit: quantize/dequantize pairs around float operators. At its default
+    level onnxruntime fuses them into integer kernels, exact on x86 CPUs with VNNI
+    (``avx512_vnni`` / ``avx_vnni``), whose u8 x s8 dot products saturate on CPUs with
+    AVX2 only (many AMD EPYCs): there a cow was tagged "electric razor" and a helicopter
+    "truck", and 11 of 18 sources of two-source spaced pairs kept their label (16 with
+    the float path). Elsewhere the session keeps the float operators on dequantized
+    values (the basic optimisation level): the tags of the VNNI kernels (the real-
+    recording tagging figure is the same, 45 of 61) for about five times the model's
+    time (about 6 against 1.3 ms a patch). Other architectures take the float path too.
+
+    >>> exact_int8_kernels("flags : fpu sse avx2 avx512f avx512_vnni")
+    True
+    >>> exact_int8_kernels("flags : fpu sse avx2")
+    False
+    """
+    if cpuinfo is None:
+        try:
+            cpuinfo = Path("/proc/cpuinfo").read_text(errors="replace")
+        except OSError:
+            return False
+    flags = next((line for line in cpuinfo.splitlines() if line.startswith("flags")), "")
+    return bool({"avx512_vnni", "avx_vnni"} & set(flags.split()))
 
 
 def load_class_names() -> list[str]:
@@ -108,6 +136,8 @@ class YamnetTagger:
         options.intra_op_num_threads = n_threads
         options.inter_op_num_threads = 1
         options.log_severity_level = 3  # onnxruntime's warnings are not the user's business
+        if not exact_int8_kernels():
+            options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_BASIC
         try:
             self._session = ort.InferenceSession(
                 str(model_path()), options, providers=["CPUExecutionProvider"]
