@@ -15,7 +15,7 @@ PACKAGE_DIR = Path(__file__).resolve().parents[1] / "src" / "spa2v"
 #: Lowest first. A module belongs to the first prefix it matches, longest prefix first.
 LAYERS: tuple[tuple[str, ...], ...] = (
     # shared knowledge every layer uses; imports nothing from the package but itself
-    ("spa2v.errors", "spa2v.camera", "spa2v.nouns"),
+    ("spa2v.errors", "spa2v.camera", "spa2v.nouns", "spa2v.ranges"),
     ("spa2v.io",),
     ("spa2v.hearing",),
     ("spa2v.planning",),

@@ -16,7 +16,6 @@ import csv
 import glob
 import hashlib
 import json
-import math
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -25,6 +24,7 @@ from typing import Any
 
 from spa2v.errors import Spa2vError
 from spa2v.planning.limits import MAX_KEYFRAME_FPS, MAX_KEYFRAMES
+from spa2v.ranges import HOP_MS_RANGE, MAX_SOURCES_RANGE, parse_number
 from spa2v.rendering import FPS_RANGE
 
 #: Files a folder or glob contributes (audio, or video with a sound track).
@@ -56,26 +56,10 @@ def _bool(value: Any) -> bool:
 def _number(
     kind: type[int] | type[float], low: float, high: float | None = None, above_low: bool = False
 ) -> Callable[[Any], float]:
-    """A parser of a finite number within ``[low, high]`` (``(low, high]`` with
-    ``above_low``): the range the ``spa2v run`` flag of the same name takes, so a row
-    runs with nothing its flag would refuse."""
-
-    def parse(value: Any) -> float:
-        if isinstance(value, bool) or not isinstance(value, int if kind is int else int | float):
-            value = str(value).strip()  # JSON true, 2.5, "2.0" or {} are no whole numbers
-        number = kind(value)
-        if not math.isfinite(number):
-            raise ValueError(f"{value!r} is not a finite number")
-        too_low = number <= low if above_low else number < low
-        if too_low or (high is not None and number > high):
-            if high is None:
-                wanted = f"{'above' if above_low else 'at least'} {low:g}"
-            else:
-                wanted = f"above {low:g}, at most {high:g}" if above_low else f"{low:g}-{high:g}"
-            raise ValueError(f"{value!r} is out of range: use {wanted}")
-        return number
-
-    return parse
+    """A parser of a finite number within the range the ``spa2v run`` flag of the same
+    name takes (:func:`spa2v.ranges.parse_number`), so a row runs with nothing its flag
+    would refuse."""
+    return lambda value: parse_number(value, kind, low, high, above_low=above_low)
 
 
 def _optional_int(value: Any) -> int | None:
@@ -118,8 +102,8 @@ def _choice(*choices: str) -> Callable[[Any], str]:
 CLIP_OPTIONS: dict[str, tuple[str, Callable[[Any], Any]]] = {
     "layout": ("layout", _layout),
     "max_duration_s": ("max_duration_s", _max_duration),
-    "hop_ms": ("hop_s", lambda v: _number(float, 5, 500)(v) / 1000.0),
-    "max_sources": ("max_sources", _number(int, 1, 3)),
+    "hop_ms": ("hop_s", lambda v: _number(float, *HOP_MS_RANGE)(v) / 1000.0),
+    "max_sources": ("max_sources", _number(int, *MAX_SOURCES_RANGE)),
     "no_tags": ("tags", lambda v: not _bool(v)),
     "planner": ("planner", _choice("physics", "llm")),
     "keyframe_fps": ("plan_fps", _number(float, 0, MAX_KEYFRAME_FPS, above_low=True)),

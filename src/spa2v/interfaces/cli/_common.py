@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import argparse
-import math
 from collections.abc import Callable
+
+from spa2v.ranges import parse_number
 
 
 def number(
@@ -16,7 +17,8 @@ def number(
     unit: str = "",
 ) -> Callable[[str], int | float]:
     """An argparse ``type=`` that parses a finite number within ``[low, high]``
-    (``(low, high]`` with ``above_low``), with a message that says what is expected.
+    (``(low, high]`` with ``above_low``), with a message that says what is expected
+    (:func:`spa2v.ranges.parse_number`).
 
     >>> number(int, 1, 3)("2")
     2
@@ -26,26 +28,8 @@ def number(
 
     def parse(text: str) -> int | float:
         try:
-            value = kind(text)
-        except ValueError:
-            what = "a whole number" if kind is int else "a number"
-            raise argparse.ArgumentTypeError(f"{text!r} is not {what}") from None
-        if not math.isfinite(value):
-            raise argparse.ArgumentTypeError(f"{text!r} is not a finite number")
-        too_low = low is not None and (value <= low if above_low else value < low)
-        too_high = high is not None and value > high
-        if too_low or too_high:
-            raise argparse.ArgumentTypeError(
-                f"{text}{unit} is {_range_text(low, high, above_low)}{unit}"
-            )
-        return value
+            return parse_number(text, kind, low, high, above_low=above_low, unit=unit)
+        except ValueError as exc:
+            raise argparse.ArgumentTypeError(str(exc)) from None
 
     return parse
-
-
-def _range_text(low: float | None, high: float | None, above_low: bool) -> str:
-    if low is not None and high is not None:
-        return f"outside {low:g}-{high:g}"
-    if low is not None:
-        return f"not above {low:g}" if above_low else f"below {low:g}"
-    return f"above {high:g}"

@@ -19,6 +19,7 @@ from rich.markup import escape
 from spa2v.interfaces.cli._common import number
 from spa2v.io import DEFAULT_MAX_DURATION_S, MAX_DURATION_FLAG
 from spa2v.io.atomic import check_output_path
+from spa2v.ranges import HOP_MS_RANGE, MAX_SOURCES_RANGE
 
 if TYPE_CHECKING:
     from spa2v.hearing.cues import Cues
@@ -121,18 +122,20 @@ def add_hearing_arguments(parser: argparse.ArgumentParser | argparse._ArgumentGr
     """``--hop-ms``, ``--max-sources`` and ``--no-tags``: how to hear (cues, tag, run)."""
     parser.add_argument(
         "--hop-ms",
-        type=number(float, 5, 500, unit=" ms"),
+        type=number(float, *HOP_MS_RANGE, unit=" ms"),
         default=25.0,
         metavar="N",
-        help="time between two analysis frames in milliseconds, 5-500 (default: 25); "
+        help="time between two analysis frames in milliseconds, "
+        f"{HOP_MS_RANGE[0]:g}-{HOP_MS_RANGE[1]:g} (default: 25); "
         "smaller follows fast motion better, larger is faster and smoother",
     )
     parser.add_argument(
         "--max-sources",
-        type=number(int, 1, 3),
+        type=number(int, *MAX_SOURCES_RANGE),
         default=3,
         metavar="N",
-        help="find at most N simultaneous sources, 1-3 (default: 3); 1 treats the "
+        help="find at most N simultaneous sources, "
+        f"{MAX_SOURCES_RANGE[0]}-{MAX_SOURCES_RANGE[1]} (default: 3); 1 treats the "
         "recording as a single source",
     )
     parser.add_argument(
