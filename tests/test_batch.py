@@ -336,6 +336,53 @@ def test_unreachable_ray_address_is_one_line(tmp_path, capsys):
     assert "cannot reach the Ray cluster at 127.0.0.1:9" in err
 
 
+#: A Ray cluster in a process of its own, requiring a token (as `ray start --head` does
+#: since Ray 2.59): prints its address, stops when its standard input closes.
+TOKEN_CLUSTER = """
+import sys, ray
+ray.init(address="local", num_cpus=1, include_dashboard=False, log_to_driver=False)
+print(ray.get_runtime_context().gcs_address, flush=True)
+sys.stdin.read()
+ray.shutdown()
+"""
+
+
+@pytest.mark.slow
+def test_ray_cluster_with_token_authentication_is_joined_by_address(tmp_path):
+    """`--address` joins a running cluster that requires a token, the token given as Ray
+    documents it (``RAY_AUTH_TOKEN``) and ``RAY_AUTH_MODE`` not set; ``ray.init`` alone
+    connects without the token there, and the cluster refuses it."""
+    pytest.importorskip("ray")
+    token = os.urandom(16).hex()
+    env = {k: v for k, v in os.environ.items() if not k.startswith("RAY_")}
+    cluster = subprocess.Popen(
+        [sys.executable, "-c", TOKEN_CLUSTER],
+        env={**env, "RAY_AUTH_MODE": "token", "RAY_AUTH_TOKEN": token},
+        stdin=subprocess.PIPE,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    )
+    try:
+        assert cluster.stdout is not None
+        address = cluster.stdout.readline().strip()
+        assert address, "the Ray cluster did not start"
+        clips = _simulate(tmp_path, 2)
+        done = subprocess.run(
+            _batch_command(tmp_path, tmp_path / "out", "--engine", "ray", "--address", address),
+            env={**env, "RAY_AUTH_TOKEN": token},
+            capture_output=True,
+            text=True,
+            timeout=240,
+        )
+    finally:
+        cluster.communicate(timeout=60)
+    assert done.returncode == 0, done.stderr[-2000:]
+    rows = read_results_csv(tmp_path / "out" / CSV_NAME)
+    assert sorted(Path(r["input"]).name for r in rows) == sorted(p.name for p, _ in clips)
+    assert [r["status"] for r in rows] == ["ok", "ok"], rows
+
+
 def test_inputs_from_folders_globs_and_manifests(tmp_path):
     (tmp_path / "sub").mkdir()
     for name in ("a.wav", "sub/b.flac", "sub/c.txt", "d.mp3"):

@@ -22,6 +22,7 @@ engine, which yields ``(index, result)`` as items finish:
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import pickle
 import signal
@@ -32,6 +33,7 @@ from collections.abc import Callable, Iterable, Iterator, Sequence
 from concurrent.futures import FIRST_COMPLETED, Future, ProcessPoolExecutor, wait
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from spa2v.errors import BackendUnavailableError, Spa2vError
@@ -44,6 +46,10 @@ RAY_DEFAULT_PORT = 6379
 RAY_DEATH = "its Ray actor died: a crash in a native library, or the out-of-memory killer"
 #: Seconds to wait for a Ray cluster's address to answer before giving up.
 RAY_CONNECT_TIMEOUT_S = 10.0
+#: Where Ray (2.52 and later) finds a cluster's authentication token: these variables
+#: (the token itself, or a file holding it), else this file in the home folder.
+RAY_TOKEN_VARIABLES = ("RAY_AUTH_TOKEN", "RAY_AUTH_TOKEN_PATH")
+RAY_TOKEN_FILE = (".ray", "auth_token")
 
 
 #: ``(item, reason) -> result`` for an item whose worker died (see :meth:`Engine.run`).
@@ -311,19 +317,26 @@ class RayEngine(Engine):
         gpu_actors: int = 1,
         gpus_per_actor: float = 1.0,
     ) -> None:
-        try:
-            import ray
-        except ImportError:
-            raise BackendUnavailableError(
-                "the Ray engine needs Ray: pip install 'spa2v[ray]'"
-            ) from None
-        self.address = address
+        if importlib.util.find_spec("ray") is None:
+            raise BackendUnavailableError("the Ray engine needs Ray: pip install 'spa2v[ray]'")
+        # Ray's own convention: a Ray job's entry point is told its cluster this way.
+        from_environment = not address and os.environ.get("RAY_ADDRESS", "") not in ("", "local")
+        if from_environment:
+            address = os.environ["RAY_ADDRESS"]
+        self.address = address or None
         self.gpu_actors = int(gpu_actors)
         self.gpus_per_actor = float(gpus_per_actor)
         self._started = False
+        sends_token = False
         if address:
-            check_ray_address(address)
+            try:
+                check_ray_address(address)
+            except Spa2vError as exc:
+                raise Spa2vError(f"RAY_ADDRESS: {exc}" if from_environment else str(exc)) from None
+            sends_token = send_ray_token_if_held()  # before Ray reads its settings
         import logging
+
+        import ray
 
         # Ray's own notices (deprecations inside Ray Data, "execution finished") are
         # not the user's business; its errors still show.
@@ -339,12 +352,25 @@ class RayEngine(Engine):
             if address:
                 options["address"] = address
             else:
+                # "local": a new instance, also when a cluster started by `ray start`
+                # runs on this machine (ray.init would join that one, and refuse the CPUs).
+                options["address"] = "local"
                 options["num_cpus"] = int(workers or available_cpus())
             try:
                 ray.init(**options)
-            except (ConnectionError, TimeoutError, RuntimeError) as exc:
+            except (ConnectionError, TimeoutError, RuntimeError, ValueError) as exc:
                 where = address or "a local Ray instance"
                 message = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
+                if address and sends_token:
+                    message += (
+                        " (it may refuse this machine's Ray token: `ray get-auth-token` on "
+                        "the head node prints the cluster's; set RAY_AUTH_TOKEN to it)"
+                    )
+                elif address:
+                    message += (
+                        " (if the cluster uses token authentication, set RAY_AUTH_TOKEN to "
+                        "the token `ray get-auth-token` prints on the head node)"
+                    )
                 raise Spa2vError(
                     f"cannot connect to the Ray cluster at {where}: {message}"
                 ) from None
@@ -508,6 +534,28 @@ def _death_reason(processes: Iterable[Any]) -> str | None:
             return f"killed by {name}{hint}"
         return f"exit code {code}"
     return None
+
+
+def send_ray_token_if_held() -> bool:
+    """Before joining a cluster by its address, turn on Ray's token authentication if
+    ``RAY_AUTH_MODE`` is not set and this machine holds a token; True if it is on.
+
+    Clusters started by ``ray start`` require a token since Ray 2.59 (it is written to
+    ``~/.ray/auth_token``), but ``ray.init`` sends the token it holds only when it starts
+    a local instance or is given ``"auto"``; given an address it sends none unless
+    ``RAY_AUTH_MODE=token`` is set, and the cluster refuses it after 20 s of retries. This
+    does what Ray does for ``"auto"``. A cluster without authentication accepts a
+    client that sends a token; ``RAY_AUTH_MODE=disabled`` turns this off.
+    """
+    mode = os.environ.get("RAY_AUTH_MODE")
+    if mode is not None:
+        return mode.strip().lower() == "token"
+    held = any(os.environ.get(name) for name in RAY_TOKEN_VARIABLES)
+    if not held:
+        held = Path.home().joinpath(*RAY_TOKEN_FILE).is_file()
+    if held:
+        os.environ["RAY_AUTH_MODE"] = "token"
+    return held
 
 
 def check_ray_address(address: str, timeout_s: float = RAY_CONNECT_TIMEOUT_S) -> None:

@@ -126,8 +126,10 @@ def add_engine_arguments(
     group.add_argument(
         "--address",
         metavar="HOST:PORT",
-        help="ray: an existing cluster, e.g. 10.0.0.5:6379, ray://10.0.0.5:10001 or auto "
-        "(default: start a local Ray instance)",
+        help="ray: an existing cluster, e.g. 10.0.0.5:6379, ray://10.0.0.5:10001 or auto; "
+        "a cluster that requires a token gets this machine's (RAY_AUTH_TOKEN, or the "
+        "~/.ray/auth_token `ray start` writes) (default: $RAY_ADDRESS if set, else a new "
+        "local Ray instance)",
     )
 
 
