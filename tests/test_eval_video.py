@@ -405,3 +405,33 @@ def test_road_markings_are_not_taken_for_a_sprite(tmp_path: Path) -> None:
     assert not seen[~drawn].any()  # nothing seen where nothing is drawn
     assert result.adherence is not None and result.adherence.coverage == 1.0
     assert result.adherence.miou >= 0.9
+
+
+def test_a_source_in_a_reverberant_room_is_judged(tmp_path: Path) -> None:
+    """A binaural source 30 deg left, 4 m away in a room (RT60 0.8 s): every frame's
+    confidence is 0.13-0.15, above what sound without direction reaches, and its
+    direction is right; the picture drawn from it agrees."""
+    sim = simulate_static(30.0, 4.0, format="binaural", duration_s=2.0, rt60_s=0.8, seed=3)
+    sf.write(tmp_path / "room.wav", sim.signal.samples.T, sim.signal.sr)
+    args = ["-q", "run", str(tmp_path / "room.wav"), "-o", str(tmp_path / "room.mp4")]
+    assert main([*args, "--layout", "binaural", "--eval"]) == 0
+    spatial = json.loads((tmp_path / "room.eval.json").read_text())["spatial"]
+    assert spatial["verdict"] == "agrees", spatial["reason"]
+
+
+@pytest.mark.parametrize("kind", ["binaural", "spaced", "panned"])
+def test_sound_without_direction_cannot_tell(run_dir: Path, kind: str) -> None:
+    """Independent noise in each channel (no source anywhere) under the animatic of a
+    source on the left: no direction is heard, whatever the stereo kind."""
+    rng = np.random.default_rng(2026)  # not the noise the direction floors come from
+    sr = 48000
+    noise = rng.standard_normal((2 * sr, 2)) * 0.05
+    sf.write(run_dir / f"noise-{kind}.wav", noise.astype(np.float32), sr)
+    result = evaluate_video(
+        run_dir / "left.mp4",
+        layout=run_dir / "left.layout.json",
+        audio_path=run_dir / f"noise-{kind}.wav",
+        audio_layout=kind,
+    )
+    assert result.spatial.verdict == "cannot tell"
+    assert "direction" in result.spatial.reason

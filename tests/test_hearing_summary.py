@@ -17,19 +17,19 @@ def test_pass_summary_names_direction_depth_and_speed():
         "right-to-left", 15.0, 6.0, format="binaural", clip="tone", duration_s=3.0, sr=16000
     )
     track = hear(result.signal).sources[0]
-    text = describe_source(track)
+    text = describe_source(track, "binaural")
     assert text.startswith("source 1: 0.0-3.0 s, moves right to left (az -")
     assert "approaches then recedes" in text
     assert "pitch falls" in text and "m/s)" in text
     track.labels = [Label("Car", 0.8, "car", "vehicle")]
-    assert describe_source(track).startswith("source 1 (car: Car 0.80): ")
+    assert describe_source(track, "binaural").startswith("source 1 (car: Car 0.80): ")
 
 
 def test_static_summary_says_which_side():
     # FOA: its direction needs no microphone model, so the heard azimuth is the true one
     # (a simulated 0.2 m spaced pair read as 0.15 m is heard at +51 deg).
     track = hear(simulate_static(35.0, format="foa", sr=16000).signal).sources[0]
-    assert "static on the left (az +35 deg)" in describe_source(track)
+    assert "static on the left (az +35 deg)" in describe_source(track, "binaural")
 
 
 def test_plot_writes_a_png_atomically(tmp_path):

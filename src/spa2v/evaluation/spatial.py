@@ -10,11 +10,12 @@ seen|) - 2 * tolerance`` (long tracks that follow the sound win over fragments),
 that is the same for a picture and its mirror image, so the pairing never decides the
 verdict.
 
-At each evaluation time where a paired source is sounding (active, with a confident
-direction) and its track is seen, the heard azimuth (limited to the camera's field of
-view) agrees when ``|heard - seen| <= tolerance``; the ``score`` is the share of those
-times that agree. The verdict looks at the times where both are off-centre (at least
-:data:`MIN_SIDE_DEG` to a side), the only ones that tell sides apart:
+At each evaluation time where a paired source is sounding with a direction
+(:func:`~spa2v.hearing.cues.heard_direction`) and its track is seen, the heard
+azimuth (limited to the camera's field of view) agrees when ``|heard - seen| <=
+tolerance``; the ``score`` is the share of those times that agree. The verdict looks at
+the times where both are off-centre (at least :data:`MIN_SIDE_DEG` to a side), the only
+ones that tell sides apart:
 
 * ``agrees``: at least :data:`VERDICT_SHARE` of them are on the same side and agree;
 * ``mirrored``: at least that share is on opposite sides with ``|heard + seen| <=
@@ -35,12 +36,10 @@ from scipy.signal import butter, sosfilt
 
 from spa2v.camera import HFOV_DEG, x_to_azimuth
 from spa2v.evaluation.tracking import Track
-from spa2v.hearing.cues import Cues, CueTrack
+from spa2v.hearing.cues import Cues, CueTrack, heard_direction
 
 #: Heard and seen azimuth agree within this many degrees.
 TOLERANCE_DEG = 15.0
-#: A cue frame counts as heard with a direction confidence of at least this.
-MIN_CONFIDENCE = 0.2
 #: Share of off-centre times that must agree (or be mirrored) for that verdict.
 VERDICT_SHARE = 0.6
 #: Heard and seen both at least this far to a side: a time that tells sides apart.
@@ -136,16 +135,16 @@ def is_dual_mono(samples: np.ndarray, sr: int) -> bool:
     return bool(10.0 * np.log10(max(side, 1e-30) / mid) < DUAL_MONO_DB)
 
 
-def heard_series(track: CueTrack, times_s: np.ndarray) -> np.ndarray:
+def heard_series(track: CueTrack, times_s: np.ndarray, layout: str) -> np.ndarray:
     """The source's azimuth at ``times_s`` (nearest cue frame), NaN where it is not
-    sounding with a confident direction, limited to the camera's field of view."""
+    sounding with a direction, limited to the camera's field of view."""
     if len(track.times_s) == 0:
         return np.full(len(times_s), np.nan)
     idx = np.clip(np.searchsorted(track.times_s, times_s), 0, len(track.times_s) - 1)
     prev = np.clip(idx - 1, 0, len(track.times_s) - 1)
     nearer = np.abs(track.times_s[prev] - times_s) < np.abs(track.times_s[idx] - times_s)
     idx = np.where(nearer, prev, idx)
-    ok = track.active[idx] & (track.azimuth_confidence[idx] >= MIN_CONFIDENCE)
+    ok = heard_direction(track, layout)[idx]
     half = HFOV_DEG / 2.0
     azimuth = np.clip(track.azimuth_deg[idx], -half, half)
     return np.where(ok, azimuth, np.nan)
@@ -178,7 +177,7 @@ def measure_agreement(
     """
     if cues.layout == "mono":
         return cannot_tell("the sound is mono: it carries no direction")
-    heard = [(s, heard_series(s, times_s)) for s in cues.sources]
+    heard = [(s, heard_series(s, times_s, cues.layout)) for s in cues.sources]
     heard = [(s, h) for s, h in heard if np.isfinite(h).any()]
     if not heard:
         return cannot_tell("no source is heard with a direction")

@@ -23,6 +23,17 @@ DepthMotion = Literal["static", "approaching", "receding", "approaching-then-rec
 
 CUES_SCHEMA = "spa2v.cues/1"
 
+#: The azimuth confidence that sound without any direction reaches, per layout: a frame
+#: below it is heard without a direction. The 99.9th percentile of the active frames of
+#: independent noise in each channel (white, pink, speech-band; the high-frequency limit
+#: of a diffuse field), rounded up (``benchmarks/bench_confidence.py --null``: binaural
+#: 0.111, spaced 0.094, panned 0.195). Above it a higher confidence does not mean a
+#: better direction: on the simulated benchmark's development scenes frames of 0.1-0.2
+#: are as often within 15 deg of the truth as those of 0.2-0.3 (``--seeds 1,2``). FOA
+#: has no such floor (a diffuse field's confidence is 0.68-0.77 there: the intensity of
+#: its bins adds up to some direction), so the highest of the stereo floors stands in.
+DIRECTION_FLOOR = {"binaural": 0.12, "spaced": 0.10, "panned": 0.20, "foa": 0.20}
+
 
 @dataclass
 class Label:
@@ -92,6 +103,21 @@ class CueTrack:
                 )
         kwargs["labels"] = [Label(**lab) for lab in kwargs.get("labels", [])]
         return cls(**kwargs)
+
+
+def heard_direction(track: CueTrack, layout: str) -> np.ndarray:
+    """Frames where ``track`` sounds with a direction: active, with a confidence of at
+    least the ``layout``'s :data:`DIRECTION_FLOOR` (mono: none).
+
+    >>> track = CueTrack(0, np.arange(3.0), np.ones(3, bool), np.zeros(3), np.zeros(3),
+    ...                  np.array([0.05, 0.15, 0.5]))
+    >>> heard_direction(track, "spaced").tolist(), heard_direction(track, "panned").tolist()
+    ([False, True, True], [False, False, True])
+    """
+    floor = DIRECTION_FLOOR.get(layout, max(DIRECTION_FLOOR.values()))
+    confidence = np.nan_to_num(np.asarray(track.azimuth_confidence, dtype=float))
+    sounding = np.asarray(track.active, dtype=bool) & (confidence >= floor)
+    return sounding if layout != "mono" else np.zeros_like(sounding)
 
 
 _ARRAY_FIELDS = (

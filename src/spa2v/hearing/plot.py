@@ -8,7 +8,7 @@ import numpy as np
 from matplotlib import rcParams
 from matplotlib.figure import Figure
 
-from spa2v.hearing.cues import Cues
+from spa2v.hearing.cues import Cues, heard_direction
 from spa2v.hearing.summary import source_number
 from spa2v.io.atomic import atomic_path
 
@@ -34,7 +34,7 @@ def plot_cues(cues: Cues, path: str | Path) -> Path:
             label += f" ({track.top_label.noun})"
         t = track.times_s
         on = track.active
-        sure = on & (track.azimuth_confidence >= 0.3)
+        sure = heard_direction(track, cues.layout)
         ax_az.plot(t, np.where(on, track.azimuth_deg, np.nan), color=color, lw=0.8, alpha=0.5)
         ax_az.plot(t, np.where(sure, track.azimuth_deg, np.nan), color=color, lw=2, label=label)
         ax_db.plot(t, np.where(on, track.loudness_db, np.nan), color=color, lw=1.5, label=label)

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from spa2v.hearing.cues import CueTrack
+from spa2v.hearing.cues import CueTrack, heard_direction
 
 #: Azimuths within this of 0 are "centre".
 CENTRE_DEG = 10.0
@@ -37,9 +37,9 @@ def side(azimuth_deg: float) -> str:
     return "centre"
 
 
-def _edge_azimuths(track: CueTrack) -> tuple[float, float]:
-    """Median azimuth of the first and last fifth of the confident active frames."""
-    use = track.active & (track.azimuth_confidence > 0.1)
+def _edge_azimuths(track: CueTrack, layout: str) -> tuple[float, float]:
+    """Median azimuth of the first and last fifth of the frames heard with a direction."""
+    use = heard_direction(track, layout)
     if use.sum() < 2:
         use = track.active
     az = track.azimuth_deg[use]
@@ -56,8 +56,8 @@ def source_number(source_id: int) -> int:
     return source_id + 1
 
 
-def describe_source(track: CueTrack) -> str:
-    """A one-line summary of a source's cue track.
+def describe_source(track: CueTrack, layout: str) -> str:
+    """A one-line summary of a source's cue track, heard in a recording of ``layout``.
 
     Example
     -------
@@ -67,7 +67,7 @@ def describe_source(track: CueTrack) -> str:
     ...                  lateral_motion="right-to-left",
     ...                  depth_motion="approaching-then-receding", pitch_change_ratio=-0.08,
     ...                  speed_mps=12.0)
-    >>> print(describe_source(track))  # doctest: +NORMALIZE_WHITESPACE
+    >>> print(describe_source(track, "binaural"))  # doctest: +NORMALIZE_WHITESPACE
     source 1: 0.0-4.0 s, moves right to left (az -38 -> +41 deg), approaches then recedes,
     pitch falls 8% (~12 m/s)
     """
@@ -83,7 +83,7 @@ def describe_source(track: CueTrack) -> str:
     if not np.any(track.azimuth_confidence > 0):
         parts.append("direction unknown (mono)")
     else:
-        az_start, az_end = _edge_azimuths(track)
+        az_start, az_end = _edge_azimuths(track, layout)
         if track.lateral_motion == "static":
             az = float(np.median(track.azimuth_deg[track.active]))
             where = side(az)

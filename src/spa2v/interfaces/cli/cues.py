@@ -265,4 +265,4 @@ def _print_summary(out: Console, signal: Signal, cues: Cues, layout_given: bool)
     if not cues.sources:
         out.print("  no sources found (the recording is silent or too quiet)")
     for track in cues.sources:
-        out.print(f"  {escape(describe_source(track))}")
+        out.print(f"  {escape(describe_source(track, cues.layout))}")

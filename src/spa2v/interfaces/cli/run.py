@@ -148,7 +148,7 @@ def print_run_summary(result: Any, quiet: bool = False, console: Console | None 
         err.print(f"[yellow]warning:[/] {escape(warning)}")
     if not quiet:
         for track in result.cues.sources:
-            console.print(f"  heard  {escape(describe_source(track))}")
+            console.print(f"  heard  {escape(describe_source(track, result.cues.layout))}")
         for obj in result.vsl.objects:
             console.print(f"  drawn  {obj.id}: {escape(obj.name)}, {obj.motion}")
         if result.vsl.caption:
@@ -158,7 +158,7 @@ def print_run_summary(result: Any, quiet: bool = False, console: Console | None 
         console.print(f"[bold]{role:<{width}}[/]{escape(str(path))}")
 
 
-def _describe_source_plainly(track: Any) -> str:
+def _describe_source_plainly(track: Any, layout: str) -> str:
     label = track.top_label.noun if track.top_label else "unknown"
     start_s, end_s = track.span_s
     shown = track.source_id + 1  # counted from 1, as hearing.summary.source_number does

@@ -161,7 +161,7 @@ def hear_and_plan(
         if isinstance(exc, Spa2vError):
             raise type(exc)(public_message(str(exc), {str(audio_path): source.name})) from None
         raise
-    lines = [f"- {describe_source(track)}" for track in cues.sources]
+    lines = [f"- {describe_source(track, cues.layout)}" for track in cues.sources]
     lines += [f"- warning: {w}" for w in cues.warnings]
     summary = "\n".join(lines) if lines else "No sounding source was found."
     return Planned(
