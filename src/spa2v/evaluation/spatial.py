@@ -32,7 +32,6 @@ from dataclasses import dataclass, field
 
 import numpy as np
 from scipy.optimize import linear_sum_assignment
-from scipy.signal import butter, sosfilt
 
 from spa2v.camera import HFOV_DEG, x_to_azimuth
 from spa2v.evaluation.tracking import Track
@@ -47,12 +46,6 @@ MIN_SIDE_DEG = 5.0
 #: Fewer off-centre times than this (and than this share of the paired ones): cannot tell.
 MIN_INFORMATIVE = 3
 MIN_INFORMATIVE_SHARE = 0.15
-#: Stereo whose side signal (L - R) is this many dB below its mid (L + R) is dual-mono,
-#: compared below DUAL_MONO_BAND_HZ: lossy codecs (AAC in an MP4) code the two channels'
-#: high frequencies apart, leaving a dual-mono file only ~25 dB of side there.
-DUAL_MONO_DB = -40.0
-DUAL_MONO_BAND_HZ = 4000.0
-
 VERDICTS = ("agrees", "mirrored", "unrelated", "cannot tell")
 
 
@@ -111,28 +104,6 @@ class SpatialAgreement:
 
 def cannot_tell(reason: str) -> SpatialAgreement:
     return SpatialAgreement(verdict="cannot tell", reason=reason)
-
-
-def is_dual_mono(samples: np.ndarray, sr: int) -> bool:
-    """True for one channel, or two whose difference is negligible (``left == right``)
-    below :data:`DUAL_MONO_BAND_HZ`.
-
-    >>> x = np.sin(np.arange(16000.0) * 0.3)
-    >>> is_dual_mono(np.stack([x, x]), 16000), is_dual_mono(np.stack([x, 0.5 * x]), 16000)
-    (True, False)
-    """
-    samples = np.atleast_2d(samples)
-    if samples.shape[0] < 2:
-        return True
-    if sr > 2.5 * DUAL_MONO_BAND_HZ:
-        low_pass = butter(4, DUAL_MONO_BAND_HZ, fs=sr, output="sos")
-        samples = sosfilt(low_pass, samples[:2].astype(float), axis=1)
-    left, right = samples[0].astype(float), samples[1].astype(float)
-    mid = float(np.sum((left + right) ** 2))
-    side = float(np.sum((left - right) ** 2))
-    if mid <= 0.0:
-        return side <= 0.0
-    return bool(10.0 * np.log10(max(side, 1e-30) / mid) < DUAL_MONO_DB)
 
 
 def heard_series(track: CueTrack, times_s: np.ndarray, layout: str) -> np.ndarray:

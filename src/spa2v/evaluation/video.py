@@ -35,7 +35,6 @@ from spa2v.evaluation.detector import Detection, Detector, require_cv2
 from spa2v.evaluation.spatial import (
     SpatialAgreement,
     cannot_tell,
-    is_dual_mono,
     measure_agreement,
 )
 from spa2v.evaluation.sprites import SpriteFinder
@@ -266,8 +265,8 @@ def evaluate_video(
     alignment = _av_align(signal, audio_note, meter.trajectory, reader.fps)
     if signal is None:
         spatial = cannot_tell(audio_note)
-    elif is_dual_mono(signal.samples, signal.sr):
-        spatial = cannot_tell("the sound is mono or dual-mono (left = right): no direction")
+    elif (no_direction := _no_left_right(signal)) is not None:
+        spatial = cannot_tell(no_direction)
     else:
         _report(progress, "hear")
         cues = _hear(signal, mic_spacing_m, yaw_deg)
@@ -359,6 +358,20 @@ def _av_align(signal: Signal | None, note: str, flow: np.ndarray, fps: float) ->
     score = av_align(onsets, peaks, fps)
     reason = "" if score is not None else "cannot tell: no audio onset and no motion peak"
     return AVAlign(score, reason, onsets, peaks, flow.tolist())
+
+
+def _no_left_right(signal: Signal) -> str | None:
+    """Why ``signal`` carries no left/right information (hearing's own rule for
+    dual-mono, :func:`~spa2v.hearing.stereo_kind.analyse_stereo`), or None; checked
+    before hearing, which tagging makes the costlier step."""
+    from spa2v.hearing.extract import stereo_layout
+
+    if signal.samples.shape[0] < 2:
+        return "the sound is mono: it carries no direction"
+    _, stereo = stereo_layout(signal.layout, signal.samples, signal.sr)
+    if stereo is not None and not stereo.lateral_info:
+        return "the sound is dual-mono (left = right): it carries no direction"
+    return None
 
 
 def _hear(signal: Signal, mic_spacing_m: float | None, yaw_deg: float) -> Cues:
