@@ -261,6 +261,12 @@ class LocalEngine(Engine):
                     else:
                         lost.append(index)
                 pending.clear()
+                # The pool's own thread stops and reaps its workers: let it finish first.
+                # Reaping them here at the same time lost a dead worker's exit status
+                # in about one run in six (it read None: "stopped" instead of the crash).
+                manager = getattr(self._pool, "_executor_manager_thread", None)
+                if manager is not None:
+                    manager.join(timeout=30)
                 for process in workers.values():  # the pool stops the others: reap all
                     process.join(timeout=10)
                 reason = _death_reason(workers.values())
