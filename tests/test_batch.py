@@ -324,6 +324,27 @@ def test_local_workers_get_their_share_of_the_cpus_as_blas_threads(monkeypatch):
     assert [got[i] for i in range(len(names))] == [share, share, "3"] * 2
 
 
+@pytest.mark.slow
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="needs Linux /proc")
+def test_closing_a_local_ray_engine_stops_every_process_of_its_instance():
+    """The engine kills the autoscaler monitor itself before Ray's shutdown (which would
+    give it a second's grace): the monitor and every other process the local instance
+    started are gone, and reaped, once the engine is closed."""
+    pytest.importorskip("ray")
+    from spa2v.batch.engine import make_engine
+
+    before = set(_children(os.getpid()))
+    engine = make_engine("ray", workers=1)
+    started = {
+        pid: Path(f"/proc/{pid}/cmdline").read_bytes()
+        for pid in set(_children(os.getpid())) - before
+    }
+    assert any(b"monitor.py" in cmdline for cmdline in started.values()), started
+    engine.close()
+    left = [started[pid] for pid in started if Path(f"/proc/{pid}").exists()]
+    assert not left, left
+
+
 def test_unreachable_ray_address_is_one_line(tmp_path, capsys):
     pytest.importorskip("ray")
     audio = tmp_path / "a.wav"

@@ -479,8 +479,31 @@ class RayEngine(Engine):
         if self._started:
             import ray
 
+            if self.address is None:
+                _kill_autoscaler_monitor()
             ray.shutdown()
             self._started = False
+
+
+def _kill_autoscaler_monitor() -> None:
+    """Kill the autoscaler monitor of the local Ray instance this process started.
+
+    ``ray.shutdown`` stops a local instance's processes one at a time, each with a
+    SIGTERM and a second's grace before a SIGKILL; the autoscaler monitor, which has
+    nothing to do on one machine, lets its second run out every time (shutdown 1.4 s,
+    0.4 s with the monitor killed first, on a 2-core machine). Ray has no public handle
+    on its processes, so this reaches into its node object; with a Ray whose internals
+    differ, nothing is killed and shutdown takes the second.
+    """
+    import ray
+
+    try:
+        node: Any = ray._private.worker._global_node
+        monitors = node.all_processes.get(ray._private.ray_constants.PROCESS_TYPE_MONITOR, [])
+        for info in monitors:
+            info.process.kill()
+    except (AttributeError, OSError):
+        pass
 
 
 def stage_groups(stages: Sequence[Stage]) -> list[list[Stage]]:
