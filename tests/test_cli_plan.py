@@ -215,6 +215,34 @@ def test_a_cues_file_with_a_field_of_the_wrong_type_is_a_clear_error(
     assert len(err) == 1 and field in err[0], err
 
 
+@pytest.mark.parametrize(
+    "mutate",
+    [
+        lambda stereo: stereo.pop("confidence"),
+        lambda stereo: stereo.update(confidence=None),
+        lambda stereo: stereo.pop("evidence"),
+    ],
+    ids=["no-confidence", "null-confidence", "no-evidence"],
+)
+def test_a_cues_file_with_a_stereo_analysis_missing_a_field_is_a_clear_error(
+    clip, tmp_path, capsys, mutate
+):
+    """Found by the fuzzing campaign (seed 13): a "stereo" analysis without its
+    "confidence" passed the loader and crashed the reasoning text with a KeyError
+    traceback."""
+    cues_path = tmp_path / "c.json"
+    assert main(["cues", str(clip), "-o", str(cues_path), "--no-tags"]) == 0
+    data = json.loads(cues_path.read_text())
+    assert data["lateral_info"] and isinstance(data["stereo"], dict)  # guards the case
+    mutate(data["stereo"])
+    cues_path.write_text(json.dumps(data))
+    capsys.readouterr()
+    assert main(["plan", str(cues_path), "-o", str(tmp_path / "l.json")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "stereo" in err[0], err
+    assert not (tmp_path / "l.json").exists()
+
+
 def test_the_cli_runs_blas_with_one_thread_unless_the_user_sized_it() -> None:
     """A second OpenBLAS thread only spin-waits on spa2v's small matrices: the CLI sets
     one before numpy loads, and keeps what the user set."""

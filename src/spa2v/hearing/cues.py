@@ -231,13 +231,16 @@ def _check_consistent(cues: Cues) -> None:
     for name in ("mic_spacing_m", "yaw_deg"):
         _expect(_optional_number(getattr(cues, name)), name, getattr(cues, name))
     stereo = cues.stereo
+    # The reasoning text and `spa2v cues` print kind, confidence and evidence: all three
+    # are required (the writer always has them), so a missing one is not a KeyError later.
     _expect(
         stereo is None
         or (
             isinstance(stereo, dict)
             and isinstance(stereo.get("kind"), str)
+            and stereo.get("confidence") is not None
             and _optional_number(stereo.get("confidence"))
-            and isinstance(stereo.get("evidence", ""), str)
+            and isinstance(stereo.get("evidence"), str)
         ),
         "stereo",
         stereo,
