@@ -3,6 +3,7 @@ results table, resuming after a kill, and the user errors."""
 
 from __future__ import annotations
 
+import csv
 import json
 import os
 import signal
@@ -17,7 +18,7 @@ import soundfile as sf
 
 from spa2v.api import RunOptions
 from spa2v.batch.inputs import collect_inputs, parse_overrides, read_manifest
-from spa2v.batch.results import COLUMNS, CSV_NAME, PARQUET_NAME, read_results_csv
+from spa2v.batch.results import COLUMNS, CSV_NAME, PARQUET_NAME, csv_text, read_results_csv
 from spa2v.batch.runner import BATCH_FILE, failed_exit_code, run_batch
 from spa2v.errors import OutputError, Spa2vError
 from spa2v.interfaces.cli import main
@@ -457,6 +458,18 @@ def test_manifest_rows_with_bytes_not_utf8_or_huge_cells_fail_alone(tmp_path):
     assert rows[0].error is None and rows[0].clip_id == "one"
     assert "line 2" in rows[1].error and "not UTF-8" in rows[1].error
     assert rows[2].error.endswith("file not found")  # a name too long for the system
+
+
+def test_a_results_table_with_a_huge_cell_reads_back(tmp_path):
+    """Found by the fuzzing campaign (seed 14): a failed row keeps the user's
+    200,000-character cell (and an error naming it) in results.csv, which
+    read_results_csv then refused with a csv.Error (the module's 131,072 limit)."""
+    huge = "x" * 200_000
+    csv_path = tmp_path / CSV_NAME
+    csv_path.write_text(csv_text([{"input": huge, "status": "failed", "error": huge}]))
+    (row,) = read_results_csv(csv_path)
+    assert row["input"] == huge and row["error"] == huge and row["status"] == "failed"
+    assert csv.field_size_limit() == 131_072  # the limit is restored afterwards
 
 
 def test_manifest_option_values_take_what_the_flags_take():

@@ -104,5 +104,15 @@ def _arrow_type(pa: Any, column: str) -> Any:
 
 def read_results_csv(path: str | os.PathLike[str]) -> list[dict[str, str]]:
     """The rows of a ``results.csv`` (every cell as text)."""
-    with open(path, encoding="utf-8", newline="") as f:
-        return list(csv.DictReader(f))
+    # A failed row keeps the user's cell (and an error naming it) as it was, which may
+    # be over the csv module's 131,072-character limit: lift it to read our own table.
+    previous = csv.field_size_limit(_MAX_CELL)
+    try:
+        with open(path, encoding="utf-8", newline="") as f:
+            return list(csv.DictReader(f))
+    finally:
+        csv.field_size_limit(previous)
+
+
+#: Largest cell read back (a C long on every platform).
+_MAX_CELL = 2**31 - 1
