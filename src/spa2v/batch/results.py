@@ -102,6 +102,10 @@ def _arrow_type(pa: Any, column: str) -> Any:
     return pa.string()
 
 
+#: Largest cell read back (a C long on every platform).
+_MAX_CELL = 2**31 - 1
+
+
 def read_results_csv(path: str | os.PathLike[str]) -> list[dict[str, str]]:
     """The rows of a ``results.csv`` (every cell as text)."""
     # A failed row keeps the user's cell (and an error naming it) as it was, which may
@@ -112,7 +116,3 @@ def read_results_csv(path: str | os.PathLike[str]) -> list[dict[str, str]]:
             return list(csv.DictReader(f))
     finally:
         csv.field_size_limit(previous)
-
-
-#: Largest cell read back (a C long on every platform).
-_MAX_CELL = 2**31 - 1
