@@ -329,6 +329,23 @@ def test_write_mp4_leaves_nothing_when_frames_fail(tmp_path: Path) -> None:
     assert list(tmp_path.iterdir()) == []
 
 
+def test_write_mp4_with_sound_stops_its_audio_encoder_when_frames_fail(tmp_path: Path) -> None:
+    """The sound is encoded in a thread of its own: a failure in the frames stops it
+    (a minute of sound is far from encoded after five frames) and leaves no file."""
+    import threading
+
+    def frames():
+        for _ in range(5):
+            yield np.zeros((64, 64, 3), np.uint8)
+        raise RuntimeError("generator broke")
+
+    sound = np.random.default_rng(0).uniform(-0.1, 0.1, (2, 48000 * 60)).astype(np.float32)
+    with pytest.raises(RuntimeError, match="generator broke"):
+        write_mp4(frames(), FPS, tmp_path / "broken.mp4", audio=(sound, 48000))
+    assert list(tmp_path.iterdir()) == []
+    assert not [t for t in threading.enumerate() if t.name == "spa2v-aac"]
+
+
 def test_write_mp4_rejects_odd_sizes_and_creates_missing_folders(tmp_path: Path) -> None:
     with pytest.raises(OutputError, match="even"):
         write_mp4([np.zeros((63, 64, 3), np.uint8)], FPS, tmp_path / "nope" / "odd.mp4")
