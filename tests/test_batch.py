@@ -472,6 +472,24 @@ def test_a_results_table_with_a_huge_cell_reads_back(tmp_path):
     assert csv.field_size_limit() == 131_072  # the limit is restored afterwards
 
 
+def test_a_bad_row_with_huge_values_gets_an_error_line_of_readable_length(tmp_path):
+    """A row's error names its bad value, cut in the middle when it is long: a
+    200,000-character id, input or option value is not printed whole."""
+    huge = "é" * 200_000
+    manifest = tmp_path / "m.jsonl"
+    rows = [
+        {"input": "a.wav", "id": huge},
+        {"input": huge},
+        {"input": "a.wav", "id": "b", "layout": huge},
+        {"input": "a.wav", "id": "c", huge: "1"},
+    ]
+    manifest.write_text("\n".join(json.dumps(row) for row in rows), encoding="utf-8")
+    sf.write(tmp_path / "a.wav", [[0.0, 0.0]] * 100, 8000)
+    errors = [clip.error or "" for clip in read_manifest(manifest)]
+    assert all(len(e) < 400 for e in errors), [len(e) for e in errors]
+    assert all(" characters)..." in e for e in errors), [e[:200] for e in errors]
+
+
 def test_manifest_option_values_take_what_the_flags_take():
     bad = {"hop_ms": "0", "max_sources": "99", "keyframe_fps": "1e9", "fps": "nan",
            "frames": "0", "max_duration_s": "-1", "fps_plan": "0"}  # fmt: skip

@@ -42,6 +42,20 @@ _NOT_UTF8 = re.compile("[\udc80-\udcff]")
 _NOT_UTF8_ERROR = "bytes that are not UTF-8 text: save the manifest as UTF-8"
 
 
+def _cut(text: str, limit: int = 120) -> str:
+    """``text``, or for a longer one its start and end around the number of characters
+    left out: a row's error line names a bad value without printing all of it (a
+    manifest cell may hold hundreds of thousands of characters).
+
+    >>> _cut("x" * 1000, limit=30)
+    'xxxxxxxxxxxxx...(974 characters)...xxxxxxxxxxxxx'
+    """
+    if len(text) <= limit:
+        return text
+    half = (limit - 4) // 2
+    return f"{text[:half]}...({len(text) - 2 * half:,} characters)...{text[-half:]}"
+
+
 def _bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -50,7 +64,7 @@ def _bool(value: Any) -> bool:
         return True
     if text in {"0", "false", "no", "n", ""}:
         return False
-    raise ValueError(f"{value!r} is not true/false")
+    raise ValueError(f"{_cut(repr(value))} is not true/false")
 
 
 def _number(
@@ -83,7 +97,7 @@ def _layout(value: Any) -> str | None:
     if text in {"", "auto"}:
         return None
     if text not in known:
-        raise ValueError(f"{text!r} is not one of auto, {', '.join(known)}")
+        raise ValueError(f"{_cut(repr(text))} is not one of auto, {', '.join(known)}")
     return text
 
 
@@ -91,7 +105,7 @@ def _choice(*choices: str) -> Callable[[Any], str]:
     def parse(value: Any) -> str:
         text = str(value).strip()
         if text not in choices:
-            raise ValueError(f"{text!r} is not one of {', '.join(choices)}")
+            raise ValueError(f"{_cut(repr(text))} is not one of {', '.join(choices)}")
         return text
 
     return parse
@@ -146,7 +160,9 @@ def parse_overrides(row: Mapping[str, Any]) -> dict[str, Any]:
         if name in {"input", "id"} or value is None or (isinstance(value, str) and not value):
             continue
         if name not in CLIP_OPTIONS:
-            raise ValueError(f"unknown option {name!r} (known: {', '.join(CLIP_OPTIONS)})")
+            raise ValueError(
+                f"unknown option {_cut(repr(name))} (known: {', '.join(CLIP_OPTIONS)})"
+            )
         target, parse = CLIP_OPTIONS[name]
         try:
             overrides[target] = parse(value)
@@ -201,7 +217,7 @@ def read_manifest(path: Path) -> list[ClipInput]:
         if error is None and not raw_input:
             error = "no 'input' given"
         if error is None and not _ID_PATTERN.match(clip_id):
-            error = f"id {clip_id!r}: use letters, digits, '.', '_' and '-'"
+            error = f"id {_cut(repr(clip_id))}: use letters, digits, '.', '_' and '-'"
             clip_id = clip_id_for(source)
         if error is None and clip_id.lower() in RESERVED_IDS:
             error = f"id {clip_id!r} is the name of a file of the batch's own: choose another"
@@ -212,7 +228,7 @@ def read_manifest(path: Path) -> list[ClipInput]:
             except ValueError as exc:
                 error = str(exc)
         if error is None and not _is_file(source):
-            error = f"{source}: file not found"
+            error = f"{_cut(str(source))}: file not found"
         clips.append(
             ClipInput(
                 str(source),
@@ -273,10 +289,12 @@ def collect_inputs(inputs: Sequence[str], exclude: Path | None = None) -> list[C
             matches = [Path(m) for m in sorted(glob.glob(text, recursive=True))]
             found = _media_clips(matches, exclude)
             if not found:
-                clips.append(ClipInput(text, clip_id_for(path), error=f"{text}: no files match"))
+                clips.append(
+                    ClipInput(text, clip_id_for(path), error=f"{_cut(text)}: no files match")
+                )
             clips.extend(found)
         else:
-            clips.append(ClipInput(text, clip_id_for(path), error=f"{text}: file not found"))
+            clips.append(ClipInput(text, clip_id_for(path), error=f"{_cut(text)}: file not found"))
     return _unique(clips)
 
 
@@ -315,7 +333,8 @@ def _unique(clips: list[ClipInput]) -> list[ClipInput]:
                     clip.input,
                     f"{clip.clip_id}~{n}",
                     clip.overrides,
-                    clip.error or f"clip id {clip.clip_id!r} is already used by {first.input}",
+                    clip.error
+                    or f"clip id {_cut(repr(clip.clip_id))} is already used by {_cut(first.input)}",
                 )
             )
     return out
