@@ -1195,7 +1195,7 @@ def _judge_batch(
         return f"work folders left: {stray[:3]}"
     try:
         table = read_results_csv(out / "results.csv")
-    except (OSError, ValueError) as exc:
+    except (OSError, ValueError, csv.Error) as exc:  # a table the product cannot read back
         return f"no results table: {exc}"
     if not (out / "results.parquet").is_file():
         return "no results.parquet"
