@@ -146,7 +146,6 @@ def write_mp4(
             video = _add_video_stream(container, rate, first.shape, threads)
             audio_writer = _AudioWriter(container, *audio) if audio is not None else None
             if audio_writer is not None:
-                container.start_encoding()
                 audio_writer.start()
             try:
                 for count, frame in enumerate(itertools.chain([first], iterator), start=1):
@@ -213,8 +212,10 @@ class _AudioWriter:
         self._thread = threading.Thread(target=self._encode, name="spa2v-aac", daemon=True)
 
     def start(self) -> None:
-        """Start encoding; call after the container has its header (both streams open),
-        so that the two threads never open a codec at the same time."""
+        """Write the container's header (which opens every stream's codec), then start
+        encoding: the two threads never open a codec at the same time. Call once every
+        stream is added."""
+        self.container.start_encoding()
         self._thread.start()
 
     def _encode(self) -> None:
