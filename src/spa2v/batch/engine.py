@@ -22,13 +22,11 @@ engine, which yields ``(index, result)`` as items finish:
 
 from __future__ import annotations
 
-import contextlib
 import importlib.util
 import os
 import pickle
 import signal
 import socket
-import threading
 import warnings
 from collections import deque
 from collections.abc import Callable, Iterable, Iterator, Sequence
@@ -351,10 +349,6 @@ class RayEngine(Engine):
         warnings.filterwarnings("ignore", category=DeprecationWarning, module=r"ray\.")
         for name in ("ray", "ray.data"):
             logging.getLogger(name).setLevel(logging.ERROR)
-        # Ray Data's import (half a CPU-second) runs while ray.init waits for the
-        # instance's processes to come up, not after it: the first clips start sooner.
-        loading = threading.Thread(target=_import_quietly, args=("ray.data",), daemon=True)
-        loading.start()
         if not ray.is_initialized():
             options: dict[str, Any] = {
                 "include_dashboard": False,
@@ -387,9 +381,6 @@ class RayEngine(Engine):
                     f"cannot connect to the Ray cluster at {where}: {message}"
                 ) from None
             self._started = True
-        loading.join()
-        import ray.data  # raises here if it failed in the thread
-
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False  # spa2v shows its own
         context.print_on_execution_start = False
@@ -492,13 +483,6 @@ class RayEngine(Engine):
                 _kill_autoscaler_monitor()
             ray.shutdown()
             self._started = False
-
-
-def _import_quietly(module: str) -> None:
-    """Import ``module`` in a background thread; a failure is left for the main
-    thread's own import to raise (a thread's exception would print a traceback)."""
-    with contextlib.suppress(Exception):
-        importlib.import_module(module)
 
 
 def _kill_autoscaler_monitor() -> None:
