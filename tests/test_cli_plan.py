@@ -215,6 +215,23 @@ def test_a_cues_file_with_a_field_of_the_wrong_type_is_a_clear_error(
     assert len(err) == 1 and field in err[0], err
 
 
+def test_a_cues_file_with_a_huge_bad_value_names_it_in_a_line_of_readable_length(
+    clip, tmp_path, capsys
+):
+    """A bad value is quoted by its start and end with the count left out, as in every
+    error message that quotes the user's data (``spa2v.errors.shorten``)."""
+    cues_path = tmp_path / "c.json"
+    assert main(["cues", str(clip), "-o", str(cues_path), "--no-tags"]) == 0
+    data = json.loads(cues_path.read_text())
+    data["layout"] = "w" * 100_000
+    cues_path.write_text(json.dumps(data))
+    capsys.readouterr()
+    assert main(["plan", str(cues_path), "-o", str(tmp_path / "l.json")]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and "layout" in err[0], err
+    assert len(err[0]) < len(str(cues_path)) + 250 and "(99,8" in err[0], err[0]
+
+
 @pytest.mark.parametrize(
     "mutate",
     [

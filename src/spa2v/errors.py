@@ -8,6 +8,9 @@ traceback.
 
 from __future__ import annotations
 
+#: Longest value an error message quotes whole (see :func:`shorten`).
+QUOTE_LIMIT = 120
+
 
 class Spa2vError(Exception):
     """Base class for errors caused by input or environment, not by a bug.
@@ -42,3 +45,19 @@ class OutputError(Spa2vError):
 
 class ManifestError(Spa2vError):
     """An annotation manifest (``spa2v-realset/1``) is invalid or names a missing file."""
+
+
+def shorten(text: str, limit: int = QUOTE_LIMIT) -> str:
+    """``text``, or for a longer one its start and end around the number of characters
+    left out: an error message names a bad value without printing all of it (a
+    manifest cell or a corrupt file's field may hold hundreds of thousands).
+
+    >>> shorten("short")
+    'short'
+    >>> shorten("x" * 1000, limit=30)
+    'xxxxxxxxxxxxx...(974 characters)...xxxxxxxxxxxxx'
+    """
+    if len(text) <= limit:
+        return text
+    half = (limit - 4) // 2
+    return f"{text[:half]}...({len(text) - 2 * half:,} characters)...{text[-half:]}"

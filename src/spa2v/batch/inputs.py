@@ -22,7 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from spa2v.errors import Spa2vError
+from spa2v.errors import Spa2vError, shorten
 from spa2v.planning.limits import MAX_KEYFRAME_FPS, MAX_KEYFRAMES
 from spa2v.ranges import HOP_MS_RANGE, MAX_SOURCES_RANGE, parse_number
 from spa2v.rendering import FPS_RANGE
@@ -42,20 +42,6 @@ _NOT_UTF8 = re.compile("[\udc80-\udcff]")
 _NOT_UTF8_ERROR = "bytes that are not UTF-8 text: save the manifest as UTF-8"
 
 
-def _cut(text: str, limit: int = 120) -> str:
-    """``text``, or for a longer one its start and end around the number of characters
-    left out: a row's error line names a bad value without printing all of it (a
-    manifest cell may hold hundreds of thousands of characters).
-
-    >>> _cut("x" * 1000, limit=30)
-    'xxxxxxxxxxxxx...(974 characters)...xxxxxxxxxxxxx'
-    """
-    if len(text) <= limit:
-        return text
-    half = (limit - 4) // 2
-    return f"{text[:half]}...({len(text) - 2 * half:,} characters)...{text[-half:]}"
-
-
 def _bool(value: Any) -> bool:
     if isinstance(value, bool):
         return value
@@ -64,7 +50,7 @@ def _bool(value: Any) -> bool:
         return True
     if text in {"0", "false", "no", "n", ""}:
         return False
-    raise ValueError(f"{_cut(repr(value))} is not true/false")
+    raise ValueError(f"{shorten(repr(value))} is not true/false")
 
 
 def _number(
@@ -97,7 +83,7 @@ def _layout(value: Any) -> str | None:
     if text in {"", "auto"}:
         return None
     if text not in known:
-        raise ValueError(f"{_cut(repr(text))} is not one of auto, {', '.join(known)}")
+        raise ValueError(f"{shorten(repr(text))} is not one of auto, {', '.join(known)}")
     return text
 
 
@@ -105,7 +91,7 @@ def _choice(*choices: str) -> Callable[[Any], str]:
     def parse(value: Any) -> str:
         text = str(value).strip()
         if text not in choices:
-            raise ValueError(f"{_cut(repr(text))} is not one of {', '.join(choices)}")
+            raise ValueError(f"{shorten(repr(text))} is not one of {', '.join(choices)}")
         return text
 
     return parse
@@ -161,7 +147,7 @@ def parse_overrides(row: Mapping[str, Any]) -> dict[str, Any]:
             continue
         if name not in CLIP_OPTIONS:
             raise ValueError(
-                f"unknown option {_cut(repr(name))} (known: {', '.join(CLIP_OPTIONS)})"
+                f"unknown option {shorten(repr(name))} (known: {', '.join(CLIP_OPTIONS)})"
             )
         target, parse = CLIP_OPTIONS[name]
         try:
@@ -217,7 +203,7 @@ def read_manifest(path: Path) -> list[ClipInput]:
         if error is None and not raw_input:
             error = "no 'input' given"
         if error is None and not _ID_PATTERN.match(clip_id):
-            error = f"id {_cut(repr(clip_id))}: use letters, digits, '.', '_' and '-'"
+            error = f"id {shorten(repr(clip_id))}: use letters, digits, '.', '_' and '-'"
             clip_id = clip_id_for(source)
         if error is None and clip_id.lower() in RESERVED_IDS:
             error = f"id {clip_id!r} is the name of a file of the batch's own: choose another"
@@ -228,7 +214,7 @@ def read_manifest(path: Path) -> list[ClipInput]:
             except ValueError as exc:
                 error = str(exc)
         if error is None and not _is_file(source):
-            error = f"{_cut(str(source))}: file not found"
+            error = f"{shorten(str(source))}: file not found"
         clips.append(
             ClipInput(
                 str(source),
@@ -290,11 +276,13 @@ def collect_inputs(inputs: Sequence[str], exclude: Path | None = None) -> list[C
             found = _media_clips(matches, exclude)
             if not found:
                 clips.append(
-                    ClipInput(text, clip_id_for(path), error=f"{_cut(text)}: no files match")
+                    ClipInput(text, clip_id_for(path), error=f"{shorten(text)}: no files match")
                 )
             clips.extend(found)
         else:
-            clips.append(ClipInput(text, clip_id_for(path), error=f"{_cut(text)}: file not found"))
+            clips.append(
+                ClipInput(text, clip_id_for(path), error=f"{shorten(text)}: file not found")
+            )
     return _unique(clips)
 
 
@@ -334,7 +322,10 @@ def _unique(clips: list[ClipInput]) -> list[ClipInput]:
                     f"{clip.clip_id}~{n}",
                     clip.overrides,
                     clip.error
-                    or f"clip id {_cut(repr(clip.clip_id))} is already used by {_cut(first.input)}",
+                    or (
+                        f"clip id {shorten(repr(clip.clip_id))} is already used by "
+                        f"{shorten(first.input)}"
+                    ),
                 )
             )
     return out

@@ -15,7 +15,7 @@ from typing import Any, Literal
 
 import numpy as np
 
-from spa2v.errors import AudioInputError
+from spa2v.errors import AudioInputError, shorten
 from spa2v.io.atomic import write_text_atomic
 
 LateralMotion = Literal["static", "left-to-right", "right-to-left", "other"]
@@ -273,7 +273,7 @@ _LAYOUT_NAMES = ("mono", "stereo", "spaced", "panned", "binaural", "foa")
 
 def _expect(ok: bool, name: str, value: Any) -> None:
     if not ok:
-        raise ValueError(f"{name} cannot be {str(value)[:40]!r}")
+        raise ValueError(f"{name} cannot be {shorten(repr(value))}")
 
 
 def _optional_number(value: Any) -> bool:

@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from spa2v.errors import BackendUnavailableError, Spa2vError
+from spa2v.errors import BackendUnavailableError, Spa2vError, shorten
 from spa2v.io.atomic import check_output_path
 from spa2v.planning.vsl import VSL
 from spa2v.rendering.diffusion.options import DEFAULT_MOTION_ADAPTER, DiffusionOptions
@@ -118,10 +118,8 @@ def _load_error(reference: str, flag: str, exc: BaseException) -> BackendUnavail
             f"yet); on a machine with network run `hf download {reference} --local-dir DIR` "
             f"(pip install huggingface_hub), copy DIR here and pass {flag} DIR"
         )
-    if len(reason) > 160:
-        reason = reason[:157] + "..."
     return BackendUnavailableError(
-        f"cannot load {flag} {reference}: {reason} (is it a diffusers model folder?)"
+        f"cannot load {flag} {reference}: {shorten(reason)} (is it a diffusers model folder?)"
     )
 
 
