@@ -460,6 +460,24 @@ def test_manifest_rows_with_bytes_not_utf8_or_huge_cells_fail_alone(tmp_path):
     assert rows[2].error.endswith("file not found")  # a name too long for the system
 
 
+def test_a_manifest_cell_limit_does_not_depend_on_what_another_library_set(tmp_path):
+    """The csv module's cell limit is one value for the whole process: a manifest row
+    with a huge cell fails alone also when some other code lifted that limit (the
+    batch's own results reader lifts it, for itself, while it reads)."""
+    (tmp_path / "a.wav").write_bytes(b"x")
+    manifest = tmp_path / "m.csv"
+    manifest.write_text("input,id\na.wav," + "x" * 200_000 + "\na.wav,last\n")
+    lifted = 10 * 200_000
+    previous = csv.field_size_limit(lifted)
+    try:
+        rows = read_manifest(manifest)
+        assert csv.field_size_limit() == lifted  # left as that code set it
+    finally:
+        csv.field_size_limit(previous)
+    assert [r.error is None for r in rows] == [False, True]
+    assert "not CSV" in rows[0].error
+
+
 def test_a_results_table_with_a_huge_cell_reads_back(tmp_path):
     """Found by the fuzzing campaign (seed 14): a failed row keeps the user's
     200,000-character cell (and an error naming it) in results.csv, which

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from spa2v.batch.csv_cells import MANIFEST_MAX_CELL, cell_limit
 from spa2v.errors import Spa2vError, shorten
 from spa2v.planning.limits import MAX_KEYFRAME_FPS, MAX_KEYFRAMES
 from spa2v.ranges import HOP_MS_RANGE, MAX_SOURCES_RANGE, parse_number
@@ -169,14 +170,15 @@ def read_manifest(path: Path) -> list[ClipInput]:
     text = data.decode("utf-8-sig", errors="surrogateescape")
     rows: list[tuple[int, dict[str, Any] | None, str | None]] = []
     if path.suffix.lower() == ".csv":
-        reader = csv.DictReader(text.splitlines())
-        try:
-            header = reader.fieldnames
-        except csv.Error as exc:
-            raise Spa2vError(f"manifest {path}: the header is not CSV ({exc})") from None
-        if not header or "input" not in header:
-            raise Spa2vError(f"manifest {path}: the header must have an 'input' column")
-        rows = _csv_rows(reader)
+        with cell_limit(MANIFEST_MAX_CELL):
+            reader = csv.DictReader(text.splitlines())
+            try:
+                header = reader.fieldnames
+            except csv.Error as exc:
+                raise Spa2vError(f"manifest {path}: the header is not CSV ({exc})") from None
+            if not header or "input" not in header:
+                raise Spa2vError(f"manifest {path}: the header must have an 'input' column")
+            rows = _csv_rows(reader)
     else:
         for n, line in enumerate(text.splitlines(), start=1):
             if not line.strip():

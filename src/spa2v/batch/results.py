@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from spa2v.batch.csv_cells import RESULTS_MAX_CELL, cell_limit
 from spa2v.io.atomic import atomic_path, write_text_atomic
 
 LIST_COLUMNS = ("labels", "objects", "motion", "warnings")
@@ -102,17 +103,9 @@ def _arrow_type(pa: Any, column: str) -> Any:
     return pa.string()
 
 
-#: Largest cell read back (a C long on every platform).
-_MAX_CELL = 2**31 - 1
-
-
 def read_results_csv(path: str | os.PathLike[str]) -> list[dict[str, str]]:
     """The rows of a ``results.csv`` (every cell as text)."""
     # A failed row keeps the user's cell (and an error naming it) as it was, which may
-    # be over the csv module's 131,072-character limit: lift it to read our own table.
-    previous = csv.field_size_limit(_MAX_CELL)
-    try:
-        with open(path, encoding="utf-8", newline="") as f:
-            return list(csv.DictReader(f))
-    finally:
-        csv.field_size_limit(previous)
+    # be over the csv module's 131,072-character limit: no limit for our own table.
+    with cell_limit(RESULTS_MAX_CELL), open(path, encoding="utf-8", newline="") as f:
+        return list(csv.DictReader(f))
