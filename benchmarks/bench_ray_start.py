@@ -23,11 +23,14 @@ import statistics
 import subprocess
 import sys
 
+from spa2v.batch.engine import RAY_LOCAL_SETTINGS
+
 #: Ray's own defaults for the settings the engine changes (Ray 2.5x-2.6x).
 RAY_DEFAULTS = {
     "RAY_raylet_client_connect_timeout_milliseconds": "1000",
     "RAY_raylet_client_num_connect_attempts": "10",
 }
+assert RAY_DEFAULTS.keys() == RAY_LOCAL_SETTINGS.keys(), "a setting without its Ray default"
 
 ONE_START = """
 import json, sys, time
@@ -52,7 +55,7 @@ print(json.dumps({"start_s": ready - start, "tasks_s": tasks - ready,
 
 def one_start(cpus: int, defaults: bool) -> dict[str, float]:
     env = dict(os.environ)
-    for name in RAY_DEFAULTS:
+    for name in RAY_LOCAL_SETTINGS:
         env.pop(name, None)
     if defaults:
         env.update(RAY_DEFAULTS)

@@ -53,7 +53,9 @@ RAY_TOKEN_FILE = (".ray", "auth_token")
 #: Ray settings for a local instance the engine starts (a value the user set wins).
 #: Ray's clients retry a raylet that is not listening yet once a second, ten times;
 #: starting a local instance on a 2-core machine, ``ray.init`` waited out that second
-#: in about half of its starts (2.4 s or 3.4 s). Every 0.1 s instead, as long in all.
+#: in a quarter to a half of its starts (2.4 s or 3.4 s). Every 0.1 s instead, as long
+#: in all (``benchmarks/bench_ray_start.py``). Set in this process's environment, which
+#: the instance's processes inherit; it stays set after the engine closes.
 RAY_LOCAL_SETTINGS = {
     "RAY_raylet_client_connect_timeout_milliseconds": "100",
     "RAY_raylet_client_num_connect_attempts": "100",
